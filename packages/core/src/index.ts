@@ -1,0 +1,12 @@
+export type { ConnectionInfo, Endpoint, Via, TlsState, ProxyDetails } from './connection.ts';
+export { freezeConnectionInfo, withTls, isEncrypted, connectionLogFields } from './connection.ts';
+export type { Verdict } from './verdict.ts';
+export { ALLOW, refuse } from './verdict.ts';
+export type { SecurityEvent, SecurityEventKind, SecurityEventSink } from './security-event.ts';
+export { IGNORE_SECURITY_EVENTS } from './security-event.ts';
+export { PorticoError, defineError } from './errors.ts';
+export type { ErrorFactory } from './errors.ts';
+export { parseDuration, parseRate, formatDuration, DURATION_HINT, RATE_HINT } from './units.ts';
+export type { Rate } from './units.ts';
+export { canonicalAddress, canonicalSocketAddress, parseNetwork, NetworkList } from './network.ts';
+export type { Network, NetworkParse, IpKind } from './network.ts';

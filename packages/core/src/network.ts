@@ -1,0 +1,118 @@
+import ipaddr from 'ipaddr.js';
+
+/**
+ * IP addresses and networks in canonical form. ipaddr.js accepts forms we must not
+ * (127.1, 0x7f.0.0.1, 010.0.0.1), so IPv4 text is checked against the strict dotted-quad grammar first.
+ */
+
+const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+export type IpKind = 'ipv4' | 'ipv6';
+
+export interface Network {
+  readonly kind: IpKind;
+  /** Canonical text, e.g. "10.0.0.0/8" or "2001:db8::/32". */
+  readonly text: string;
+  readonly address: ipaddr.IPv4 | ipaddr.IPv6;
+  readonly prefix: number;
+}
+
+function parseStrict(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  if (text.includes(':')) {
+    if (!ipaddr.IPv6.isValid(text) || text.includes('%')) return undefined;
+    const v6 = ipaddr.IPv6.parse(text);
+    // An embedded IPv4 tail must itself be a strict dotted quad.
+    const tail = text.lastIndexOf(':');
+    const rest = text.slice(tail + 1);
+    if (rest.includes('.') && !DOTTED_QUAD.test(rest)) return undefined;
+    return v6;
+  }
+  if (!DOTTED_QUAD.test(text)) return undefined;
+  return ipaddr.IPv4.parse(text);
+}
+
+/**
+ * The canonical form of an IP address: IPv4-mapped IPv6 becomes IPv4, IPv6 is lower-case and
+ * zero-compressed. Undefined for anything that is not a strictly written address.
+ */
+export function canonicalAddress(text: string): string | undefined {
+  const parsed = parseStrict(text);
+  if (!parsed) return undefined;
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
+    return (parsed as ipaddr.IPv6).toIPv4Address().toString();
+  }
+  return parsed.toString();
+}
+
+/** Canonical form of an address the kernel reported (always well-formed; maps ::ffff:a.b.c.d). */
+export function canonicalSocketAddress(text: string | undefined): string {
+  if (!text) return '';
+  return canonicalAddress(text) ?? text.toLowerCase();
+}
+
+export type NetworkParse = { ok: true; network: Network } | { ok: false; reason: string };
+
+/** Parses "10.0.0.0/8", "2001:db8::/32" or a bare address (v4 = /32, v6 = /128). */
+export function parseNetwork(text: string): NetworkParse {
+  const slash = text.indexOf('/');
+  const addressText = slash === -1 ? text : text.slice(0, slash);
+  const address = parseStrict(addressText);
+  if (!address) return { ok: false, reason: 'the address is not a canonical IPv4 or IPv6 address' };
+  const kind = address.kind();
+  const max = kind === 'ipv4' ? 32 : 128;
+  if (kind === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
+    return { ok: false, reason: 'IPv4-mapped IPv6 networks are not accepted: write the IPv4 form (e.g. "10.0.0.0/8")' };
+  }
+  let prefix = max;
+  if (slash !== -1) {
+    const prefixText = text.slice(slash + 1);
+    if (!/^(0|[1-9]\d{0,2})$/.test(prefixText) || Number(prefixText) > max) {
+      return { ok: false, reason: `prefix must be 0-${max} for ${kind === 'ipv4' ? 'IPv4' : 'IPv6'}` };
+    }
+    prefix = Number(prefixText);
+  }
+  const canonical = `${address.toString()}/${prefix}`;
+  return { ok: true, network: Object.freeze({ kind, text: slash === -1 ? address.toString() : canonical, address, prefix }) };
+}
+
+/** A fixed set of networks; `has` takes any address text and maps IPv4-mapped IPv6 to IPv4. */
+export class NetworkList {
+  readonly networks: readonly Network[];
+  constructor(networks: readonly Network[]) {
+    this.networks = Object.freeze([...networks]);
+  }
+
+  static parse(texts: readonly string[]): NetworkList {
+    return new NetworkList(
+      texts.map((t) => {
+        const r = parseNetwork(t);
+        if (!r.ok) throw new Error(`${JSON.stringify(t)}: ${r.reason}`);
+        return r.network;
+      }),
+    );
+  }
+
+  get isEmpty(): boolean {
+    return this.networks.length === 0;
+  }
+
+  has(addressText: string): boolean {
+    if (this.networks.length === 0 || !addressText) return false;
+    let address: ipaddr.IPv4 | ipaddr.IPv6;
+    try {
+      // process() maps ::ffff:a.b.c.d to IPv4 so it can match IPv4 networks.
+      address = ipaddr.process(addressText);
+    } catch {
+      return false;
+    }
+    const kind = address.kind();
+    for (const net of this.networks) {
+      if (net.kind === kind && (address as ipaddr.IPv4).match(net.address as ipaddr.IPv4, net.prefix)) return true;
+    }
+    return false;
+  }
+
+  toStrings(): string[] {
+    return this.networks.map((n) => n.text);
+  }
+}
