@@ -10,3 +10,4 @@ export { parseDuration, parseRate, formatDuration, DURATION_HINT, RATE_HINT } fr
 export type { Rate } from './units.ts';
 export { canonicalAddress, canonicalSocketAddress, parseNetwork, NetworkList } from './network.ts';
 export type { Network, NetworkParse, IpKind } from './network.ts';
+export type { AcceptedConnection, ConnectionHandler, ProtocolGreetingErrors } from './handoff.ts';

@@ -1,0 +1,94 @@
+import { createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import type { ListenerOptions, RunningListener, BoundAddress } from './options.ts';
+import { ConnectionLimits } from './limits.ts';
+import { acceptConnection } from './accept.ts';
+import type { ListenerContext } from './accept.ts';
+import { formatHostPort, parseBindAddress } from './bind-address.ts';
+import { ERR_ADDRESS_IN_USE, ERR_BIND_ADDRESS, ERR_LISTEN, ERR_TLS_CONTEXT_MISSING } from './errors.ts';
+
+/** Connection ids: a per-process prefix and a counter, unique across restarts and cheap to make. */
+const idPrefix = randomBytes(3).toString('hex');
+let idCounter = 0;
+const nextId = () => `${idPrefix}${(++idCounter).toString(36)}`;
+
+function listen(server: Server, host: string, port: number, listenerId: string): Promise<BoundAddress> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      const where = formatHostPort(host, port);
+      reject(error.code === 'EADDRINUSE' ? ERR_ADDRESS_IN_USE(listenerId, where) : ERR_LISTEN(listenerId, where, error.message));
+    };
+    server.once('error', onError);
+    server.listen({ host, port, ipv6Only: host.includes(':') }, () => {
+      server.off('error', onError);
+      const address = server.address();
+      if (address === null || typeof address === 'string') return reject(ERR_LISTEN(listenerId, host, 'no address'));
+      resolve({ address: host, port: address.port });
+    });
+  });
+}
+
+/**
+ * Starts one listener: a net.Server per bind address, each accepted socket going through
+ * acceptConnection (PROXY header, implicit TLS, limits, admission) before the protocol sees it.
+ * Starts all or nothing: if one address cannot be bound, the others are closed again.
+ */
+export async function startListener(options: ListenerOptions): Promise<RunningListener> {
+  if (options.tls.implicit && !options.tls.secureContext) throw ERR_TLS_CONTEXT_MISSING(options.id);
+  const binds = options.bind.map((text) => parseBindAddress(text) ?? ERR_BIND_ADDRESS(options.id, text));
+  for (const bind of binds) if (bind instanceof Error) throw bind;
+
+  const sockets = new Set<Socket>();
+  const context: ListenerContext = {
+    options,
+    limits: new ConnectionLimits(options.maxConnections, options.maxConnectionsPerIp),
+    nextId,
+    sockets,
+  };
+  const onSocket = (socket: Socket) => {
+    acceptConnection(socket, context).catch((error: unknown) => {
+      options.logger.error({ listener: options.id, err: error }, 'connection setup failed');
+      socket.destroy();
+    });
+  };
+
+  const servers: Server[] = [];
+  const addresses: BoundAddress[] = [];
+  try {
+    for (const bind of binds as { host: string; port: number }[]) {
+      const server = createServer({ noDelay: true }, onSocket);
+      servers.push(server);
+      addresses.push(await listen(server, bind.host, bind.port, options.id));
+    }
+  } catch (error) {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    throw error;
+  }
+
+  const drainWaiters: (() => void)[] = [];
+  const checkDrained = () => {
+    if (sockets.size === 0) drainWaiters.splice(0).forEach((resolve) => resolve());
+  };
+
+  return {
+    id: options.id,
+    addresses,
+    get activeConnections() {
+      return sockets.size;
+    },
+    async stopAccepting() {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    },
+    closeAll() {
+      for (const socket of sockets) socket.destroy();
+    },
+    drained() {
+      return new Promise<void>((resolve) => {
+        drainWaiters.push(resolve);
+        for (const socket of sockets) socket.once('close', () => setImmediate(checkDrained));
+        checkDrained();
+      });
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import { mkdir, open, rename, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { hostname as osHostname } from 'node:os';
+import { join } from 'node:path';
+import { ERR_DELIVERY_FAILED, ERR_INVALID_ADDRESS, ERR_INVALID_MESSAGE_ID, ERR_MESSAGE_NOT_FOUND } from './errors.ts';
+
+/**
+ * Maildir (https://cr.yp.to/proto/maildir.html) under `<dataDir>/mail/<address>/{tmp,new,cur}`.
+ * Delivery writes to tmp/, fsyncs the file, renames it into new/ and fsyncs new/, so a message that
+ * was answered 250 survives a crash, and a failed write leaves nothing visible in new/.
+ */
+
+export interface MaildirStoreOptions {
+  /** `[server] data-dir`; Maildirs live under `<dataDir>/mail/`. */
+  readonly dataDir: string;
+  /** Host part of the unique file names (default: os.hostname()). */
+  readonly hostname?: string;
+}
+
+export interface StoredMessage {
+  /** The file name in new/ or cur/ (with its ":2,FLAGS" info part, when in cur/). */
+  readonly id: string;
+  readonly folder: 'new' | 'cur';
+  readonly size: number;
+  /** Modification time of the file, ms since the epoch. */
+  readonly mtimeMs: number;
+}
+
+// A mailbox address as it names a directory: local@domain, no path separators, no dot segments.
+const ADDRESS = /^[^\s/\\@\0]+@[a-z0-9.-]+$/;
+const FILE_NAME = /^[A-Za-z0-9._,=\\-]+(:2,[A-Za-z]*)?$/;
+
+/** The directory name of a mailbox: the lower-cased address (accounts match case-insensitively). Throws on anything unsafe. */
+export function mailboxName(address: string): string {
+  const normal = address.trim().toLowerCase();
+  if (!ADDRESS.test(normal) || normal.startsWith('.') || normal.length > 320) throw ERR_INVALID_ADDRESS(address);
+  return normal;
+}
+
+function encodeHost(host: string): string {
+  return host.replace(/\//g, '\\057').replace(/:/g, '\\072');
+}
+
+export class MaildirStore {
+  readonly root: string;
+  readonly #host: string;
+  #counter = 0;
+
+  constructor(options: MaildirStoreOptions) {
+    this.root = join(options.dataDir, 'mail');
+    this.#host = encodeHost(options.hostname ?? osHostname());
+  }
+
+  /** `<dataDir>/mail/<address>` */
+  pathOf(address: string): string {
+    return join(this.root, mailboxName(address));
+  }
+
+  /** A unique name: `<seconds>.M<micros>P<pid>Q<n>R<random>.<host>` (the Maildir recommendation). */
+  uniqueName(): string {
+    const now = process.hrtime.bigint();
+    const ms = Date.now();
+    const micros = Number((now / 1000n) % 1_000_000n);
+    this.#counter += 1;
+    return `${Math.floor(ms / 1000)}.M${micros}P${process.pid}Q${this.#counter}R${randomBytes(8).toString('hex')}.${this.#host}`;
+  }
+
+  async ensureMaildir(address: string): Promise<string> {
+    const dir = this.pathOf(address);
+    for (const sub of ['tmp', 'new', 'cur']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+    return dir;
+  }
+
+  /**
+   * Delivers one message and answers its file name in new/. Throws PORTICO_ERR_STORE_DELIVERY_FAILED
+   * (or PORTICO_ERR_STORE_INVALID_ADDRESS) when the message is not safely on disk.
+   */
+  async deliver(address: string, message: Buffer): Promise<string> {
+    const dir = await this.ensureMaildir(address).catch((error: unknown) => {
+      if ((error as { code?: string }).code === 'PORTICO_ERR_STORE_INVALID_ADDRESS') throw error;
+      throw wrap(address, error);
+    });
+    const name = `${this.uniqueName()},S=${message.length}`;
+    const tmpPath = join(dir, 'tmp', name);
+    const newPath = join(dir, 'new', name);
+    try {
+      const file = await open(tmpPath, 'wx', 0o600);
+      try {
+        await file.writeFile(message);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(tmpPath, newPath);
+      const newDir = await open(join(dir, 'new'), 'r');
+      try {
+        await newDir.sync();
+      } finally {
+        await newDir.close();
+      }
+      return name;
+    } catch (error) {
+      await unlink(tmpPath).catch(() => {});
+      throw wrap(address, error);
+    }
+  }
+
+  /** Messages in new/ and cur/, oldest first. An address without a Maildir has none. */
+  async list(address: string): Promise<StoredMessage[]> {
+    const dir = this.pathOf(address);
+    const out: StoredMessage[] = [];
+    for (const folder of ['new', 'cur'] as const) {
+      let names: string[];
+      try {
+        names = await readdir(join(dir, folder));
+      } catch (error) {
+        if ((error as { code?: string }).code === 'ENOENT') continue;
+        throw error;
+      }
+      for (const id of names) {
+        if (id.startsWith('.')) continue;
+        try {
+          const s = await stat(join(dir, folder, id));
+          if (s.isFile()) out.push({ id, folder, size: s.size, mtimeMs: s.mtimeMs });
+        } catch {
+          // moved or deleted meanwhile
+        }
+      }
+    }
+    return out.sort((a, b) => a.mtimeMs - b.mtimeMs || a.id.localeCompare(b.id));
+  }
+
+  /** The bytes of one message, looked up by its id in new/ then cur/. */
+  async read(address: string, id: string): Promise<Buffer> {
+    if (!FILE_NAME.test(id) || id.startsWith('.')) throw ERR_INVALID_MESSAGE_ID(id);
+    const dir = this.pathOf(address);
+    for (const folder of ['new', 'cur']) {
+      try {
+        return await readFile(join(dir, folder, id));
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'ENOENT') throw error;
+      }
+    }
+    throw ERR_MESSAGE_NOT_FOUND(address, id);
+  }
+}
+
+function wrap(address: string, error: unknown): Error {
+  const e = ERR_DELIVERY_FAILED(address, error instanceof Error ? error.message : String(error));
+  (e as { cause?: unknown }).cause = error;
+  return e;
+}

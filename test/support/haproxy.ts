@@ -1,0 +1,92 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePorts } from './ports.ts';
+import { startProcess, waitForPort } from './processes.ts';
+import type { RunningProcess } from './processes.ts';
+import { makeTempDir } from './temp.ts';
+
+export interface HaproxyOptions {
+  /** Where HAProxy forwards to (our listener). */
+  readonly backend: { readonly host: string; readonly port: number };
+  /**
+   * Options on the backend `server` line, e.g. "send-proxy", "send-proxy-v2",
+   * "send-proxy-v2 proxy-v2-options crc32c,unique-id,authority", "send-proxy-v2-ssl",
+   * "send-proxy-v2-ssl-cn", "send-proxy-v2 check check-send-proxy inter 200ms".
+   */
+  readonly serverOptions?: string;
+  /** Appended to the frontend `bind 127.0.0.1:PORT` line, e.g. "ssl crt /tmp/x/combined.pem". */
+  readonly bindOptions?: string;
+  /** Extra frontend lines, e.g. 'unique-id-format "%{+X}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid"'. */
+  readonly frontendLines?: readonly string[];
+  readonly backendLines?: readonly string[];
+}
+
+export interface RunningHaproxy {
+  readonly host: string;
+  /** The frontend port clients connect to. */
+  readonly port: number;
+  readonly config: string;
+  readonly process: RunningProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts HAProxy (2.6) in the foreground (`-db`) with a generated tcp-mode config: one frontend on
+ * 127.0.0.1 forwarding to one backend server. Readiness is checked on a separate frontend that
+ * rejects every connection, so that waiting for HAProxy never sends a connection to the backend.
+ */
+export async function startHaproxy(options: HaproxyOptions): Promise<RunningHaproxy> {
+  const temp = makeTempDir('haproxy');
+  const [port, readyPort] = (await freePorts(2)) as [number, number];
+  const host = '127.0.0.1';
+  const config = [
+    'global',
+    '  log stderr format raw local0 info',
+    '  maxconn 1000',
+    '',
+    'defaults',
+    '  mode tcp',
+    '  log global',
+    '  option tcplog',
+    '  timeout connect 2s',
+    '  timeout client 30s',
+    '  timeout server 30s',
+    '  timeout check 1s',
+    '',
+    'frontend ready',
+    `  bind ${host}:${readyPort}`,
+    '  tcp-request connection reject',
+    '',
+    'frontend fe',
+    `  bind ${host}:${port}${options.bindOptions ? ' ' + options.bindOptions : ''}`,
+    ...(options.frontendLines ?? []).map((l) => `  ${l}`),
+    '  default_backend be',
+    '',
+    'backend be',
+    ...(options.backendLines ?? []).map((l) => `  ${l}`),
+    `  server portico ${options.backend.host}:${options.backend.port}${options.serverOptions ? ' ' + options.serverOptions : ''}`,
+    '',
+  ].join('\n');
+  const configFile = join(temp.path, 'haproxy.cfg');
+  writeFileSync(configFile, config);
+  const proc = startProcess('haproxy', 'haproxy', ['-db', '-f', configFile], { cwd: temp.path });
+  try {
+    await waitForPort(host, readyPort, { process: proc, timeoutMs: 10_000 });
+  } catch (error) {
+    await proc.stop();
+    temp.remove();
+    throw new Error(`${(error as Error).message}\nconfig:\n${config}`);
+  }
+  return {
+    host,
+    port,
+    config,
+    process: proc,
+    output: () => proc.output(),
+    async stop() {
+      await proc.stop();
+      temp.remove();
+    },
+  };
+}
