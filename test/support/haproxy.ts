@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { freePorts } from './ports.ts';
 import { startProcess, waitForPort } from './processes.ts';
@@ -28,6 +29,10 @@ export interface RunningHaproxy {
   readonly config: string;
   readonly process: RunningProcess;
   output(): string;
+  /** `show stat` over the stats socket: one record per proxy/server line, keyed by the CSV header. */
+  showStat(): Promise<Record<string, string>[]>;
+  /** The `show stat` record of the backend server (`be/portico`); check_status without the "* " of a check in progress. */
+  serverStat(): Promise<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -40,9 +45,11 @@ export async function startHaproxy(options: HaproxyOptions): Promise<RunningHapr
   const temp = makeTempDir('haproxy');
   const [port, readyPort] = (await freePorts(2)) as [number, number];
   const host = '127.0.0.1';
+  const statsSocket = join(temp.path, 'admin.sock');
   const config = [
     'global',
     '  log stderr format raw local0 info',
+    `  stats socket ${statsSocket} level admin`,
     '  maxconn 1000',
     '',
     'defaults',
@@ -78,15 +85,41 @@ export async function startHaproxy(options: HaproxyOptions): Promise<RunningHapr
     temp.remove();
     throw new Error(`${(error as Error).message}\nconfig:\n${config}`);
   }
+  const showStat = async (): Promise<Record<string, string>[]> => {
+    const csv = await statsCommand(statsSocket, 'show stat');
+    const [header = '', ...rows] = csv.split('\n').filter((l) => l.trim() !== '');
+    const names = header.replace(/^# /, '').split(',');
+    return rows.map((row) => Object.fromEntries(row.split(',').map((v, i) => [names[i] ?? String(i), v])));
+  };
   return {
     host,
     port,
     config,
     process: proc,
     output: () => proc.output(),
+    showStat,
+    async serverStat() {
+      const stats = await showStat();
+      const server = stats.find((s) => s.pxname === 'be' && s.svname === 'portico');
+      if (!server) throw new Error(`no be/portico in show stat: ${JSON.stringify(stats)}`);
+      return { ...server, check_status: (server.check_status ?? '').replace(/^\* /, '') };
+    },
     async stop() {
       await proc.stop();
       temp.remove();
     },
   };
+}
+
+/** Sends one command to HAProxy's stats socket and answers the whole reply. */
+function statsCommand(socketPath: string, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath, () => socket.write(command + '\n'));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.once('end', () => resolve(text));
+    socket.once('error', reject);
+    socket.setTimeout(5000, () => socket.destroy(new Error(`stats socket: no reply to ${command}`)));
+  });
 }

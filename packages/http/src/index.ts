@@ -1,1 +1,3 @@
-export {};
+export { createHttpApp, connectionJson, upstreamForwardingHeaders } from './app.ts';
+export type { HttpApp, HttpAppOptions, HttpRoute, ResolvedClient } from './app.ts';
+export * as errors from './errors.ts';

@@ -57,6 +57,12 @@ function originFromHeader(header: ProxyHeader, peer: Endpoint, local: Endpoint):
 export async function acceptConnection(socket: Socket, context: ListenerContext): Promise<void> {
   const { options, limits } = context;
   const openedAt = Date.now();
+  if (socket.remoteAddress === undefined) {
+    // Reset before we got to it (HAProxy's health checks close with RST at once): nothing to serve.
+    options.logger.debug({ listener: options.id }, 'connection gone before it could be set up');
+    socket.destroy();
+    return;
+  }
   const peer = endpoint(socket.remoteAddress, socket.remotePort);
   const local = endpoint(socket.localAddress, socket.localPort);
   socket.on('error', () => {}); // every failure below is handled through 'close'; none may crash the process
@@ -198,6 +204,9 @@ export async function acceptConnection(socket: Socket, context: ListenerContext)
     );
   });
 
+  // Reading the header paused the socket; a protocol that only attaches 'data' listeners expects a
+  // stream that flows (resume takes effect on the next tick, after its listeners are attached).
+  if (stream === socket && socket.isPaused()) socket.resume();
   options.onConnection(makeAccepted(stream, info, log, options, (reason) => (closeReason = reason)));
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, chmod } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MaildirStore, mailboxName } from './maildir.ts';
@@ -60,8 +60,6 @@ test('a failed write throws and leaves nothing in new/ or tmp/', async (t) => {
   const dir = join(dataDir, 'mail', 'dave@example.test');
   // A directory where the message file should be makes rename fail even for root.
   await rm(join(dir, 'new'), { recursive: true });
-  await chmod(dir, 0o700);
-  const { writeFile } = await import('node:fs/promises');
   await writeFile(join(dir, 'new'), 'not a directory');
   await assert.rejects(store.deliver('dave@example.test', Buffer.from('x')), { code: 'PORTICO_ERR_STORE_DELIVERY_FAILED' });
   assert.deepEqual(await readdir(join(dir, 'tmp')), []);

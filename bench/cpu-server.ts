@@ -1,0 +1,41 @@
+// Child process for listener-cpu.bench.ts: a bare net.Server or a Portico listener on 127.0.0.1:0.
+// Prints its port; answers "cpu" on stdin with its CPU time in microseconds.
+import { createServer } from 'node:net';
+import pino from 'pino';
+import { NetworkList, ALLOW } from '../packages/core/src/index.ts';
+import { startListener } from '../packages/listener/src/index.ts';
+
+const kind = process.argv[2];
+let port: number;
+if (kind === 'bare') {
+  const server = createServer((socket) => {
+    socket.on('error', () => {});
+    socket.write('2');
+    socket.resume();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as { port: number }).port;
+} else {
+  const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
+  const listener = await startListener({
+    id: 'bench',
+    bind: ['127.0.0.1:0'],
+    proxy: { mode: kind === 'direct' ? 'none' : 'proxy-protocol', trustedNetworks: NetworkList.parse(['127.0.0.1']), timeoutMs: 5000 },
+    tls: { implicit: false, terminatedByProxy: false },
+    maxConnections: 100_000,
+    maxConnectionsPerIp: 100_000,
+    errors: { proxyTimeout: 'x\r\n', proxyRefused: 'x\r\n', tooManyConnections: 'x\r\n', refused: () => 'x\r\n' },
+    logger,
+    admit: () => ALLOW,
+    onConnection(conn) {
+      conn.socket.write('2');
+      conn.socket.resume();
+    },
+  });
+  port = listener.addresses[0]!.port;
+}
+process.stdout.write(`${port}\n`);
+process.stdin.on('data', () => {
+  const usage = process.cpuUsage();
+  process.stdout.write(`${usage.user + usage.system}\n`);
+});

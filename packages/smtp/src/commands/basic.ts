@@ -1,0 +1,26 @@
+import type { SessionContext } from '../context.ts';
+import { R } from '../replies.ts';
+
+export function rset(session: SessionContext, args: string): void {
+  if (args.trim() !== '') return session.send(R.syntax('RSET takes no parameters'));
+  session.transaction = undefined;
+  session.send(R.resetOk);
+}
+
+export function noop(session: SessionContext): void {
+  session.send(R.ok);
+}
+
+export function quit(session: SessionContext): void {
+  session.close('quit', R.bye(session.options.hostname));
+}
+
+/** RFC 5321 3.5.3: 252, we never confirm or deny addresses (no harvesting). */
+export function vrfy(session: SessionContext, args: string): void {
+  if (args.trim() === '') return session.send(R.syntax('VRFY needs an argument'));
+  session.send(R.vrfy);
+}
+
+export function help(session: SessionContext): void {
+  session.send(R.help);
+}
