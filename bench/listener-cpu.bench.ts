@@ -2,7 +2,8 @@
 // logger, open/close log lines) against a bare net.Server doing nothing, each in a child process,
 // measured in the same run. Goal: at most 1.2x the bare server.
 import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { connect } from 'node:net';
 import { once } from 'node:events';
 
@@ -11,7 +12,7 @@ const CONCURRENCY = 32;
 const node = process.execPath;
 const here = new URL('.', import.meta.url).pathname;
 
-function lines(child: ChildProcessWithoutNullStreams): () => Promise<string> {
+function lines(child: ChildProcessByStdio<Writable, Readable, null>): () => Promise<string> {
   let buffer = '';
   const waiting: ((line: string) => void)[] = [];
   const queued: string[] = [];

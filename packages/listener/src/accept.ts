@@ -194,12 +194,12 @@ export async function acceptConnection(socket: Socket, context: ListenerContext)
     guardAgainstUntrustedHeader(socket, reportUntrustedHeader);
   }
 
-  let closeReason = 'closed';
   const logLevel = healthCheck ? 'debug' : 'info';
   log[logLevel]('connection open');
+  const session = { log, reason: 'closed' };
   socket.once('close', () => {
-    log[logLevel](
-      { durationMs: Date.now() - openedAt, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten, reason: closeReason },
+    session.log[logLevel](
+      { durationMs: Date.now() - openedAt, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten, reason: session.reason },
       'connection closed',
     );
   });
@@ -207,32 +207,34 @@ export async function acceptConnection(socket: Socket, context: ListenerContext)
   // Reading the header paused the socket; a protocol that only attaches 'data' listeners expects a
   // stream that flows (resume takes effect on the next tick, after its listeners are attached).
   if (stream === socket && socket.isPaused()) socket.resume();
-  options.onConnection(makeAccepted(stream, info, log, options, (reason) => (closeReason = reason)));
+  options.onConnection(makeAccepted(stream, info, options, session));
 }
 
-function makeAccepted(
-  socket: Socket | TLSSocket,
-  info: ConnectionInfo,
-  log: Logger,
-  options: ListenerOptions,
-  onClose: (reason: string) => void,
-): AcceptedConnection {
+/** What the close log line reports: the latest logger (STARTTLS replaces it) and the protocol's reason. */
+interface SessionRecord {
+  log: Logger;
+  reason: string;
+}
+
+function makeAccepted(socket: Socket | TLSSocket, info: ConnectionInfo, options: ListenerOptions, session: SessionRecord): AcceptedConnection {
   const context = options.tls.secureContext;
   const canStartTls = context !== undefined && info.tls === null;
   return {
     socket,
     info,
-    log,
-    onClose,
+    log: session.log,
+    onClose: (reason) => {
+      session.reason = reason;
+    },
     ...(canStartTls
       ? {
           startTls: async () => {
             const secured = await handshake(socket, context);
             if (!secured) throw new Error('STARTTLS handshake failed');
             const upgraded = withTls(info, tlsStateOfSocket(secured));
-            const upgradedLog = options.logger.child(connectionLogFields(upgraded));
-            upgradedLog.info('STARTTLS done');
-            return makeAccepted(secured, upgraded, upgradedLog, options, onClose);
+            session.log = options.logger.child(connectionLogFields(upgraded));
+            session.log.info('STARTTLS done');
+            return makeAccepted(secured, upgraded, options, session);
           },
         }
       : {}),

@@ -4,3 +4,7 @@ export { parseBindAddress, formatHostPort } from './bind-address.ts';
 export type { BindAddress } from './bind-address.ts';
 export { tlsStateFromProxy } from './tls-state.ts';
 export * as errors from './errors.ts';
+export { resolveForwardedClient, applyForwardedResolution, forwardedResolver } from './forwarded.ts';
+export type { ForwardedResolution, ForwardedOptions } from './forwarded.ts';
+export { ProxyHeaderReader, detectProxyHeader, crc32c } from './proxy-protocol/index.ts';
+export type { ProxyHeader, ProxyTlvs, ProxyAddress, SslTlv, ReaderStep } from './proxy-protocol/index.ts';

@@ -3,6 +3,7 @@ import { createLogger } from './logger.ts';
 import { checkConfig } from './commands/check-config.ts';
 import { hashPasswordCommand } from './commands/hash-password.ts';
 import { serve } from './commands/serve.ts';
+import { bansCommand } from './commands/bans.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -22,6 +23,8 @@ async function main(argv: string[]): Promise<number> {
       return checkConfig(commandLine.configPath, out, err);
     case 'hash-password':
       return hashPasswordCommand(out, err);
+    case 'bans':
+      return bansCommand(commandLine.configPath, commandLine.rest, commandLine.flags, out, err);
     case 'help':
       out(USAGE);
       return 0;

@@ -1,17 +1,13 @@
 import type { ProtocolGreetingErrors } from '@portico/core';
 import type { Protocol } from '@portico/config';
+import { smtpGreetingErrors } from '@portico/smtp';
 
 /** Each protocol's words for what the listener refuses before the protocol itself speaks. */
 export function greetingErrors(protocol: Protocol, hostname: string): ProtocolGreetingErrors {
   switch (protocol) {
     case 'smtp':
     case 'submission':
-      return {
-        proxyTimeout: `421 4.4.2 ${hostname} PROXY protocol header not received in time, closing connection\r\n`,
-        proxyRefused: `421 4.7.0 ${hostname} PROXY protocol header refused, closing connection\r\n`,
-        tooManyConnections: `421 4.7.0 ${hostname} Too many connections, try again later\r\n`,
-        refused: (message) => `421 4.7.0 ${hostname} ${message}\r\n`,
-      };
+      return smtpGreetingErrors(hostname);
     case 'imap':
       return {
         proxyTimeout: '* BYE [UNAVAILABLE] PROXY protocol header not received in time\r\n',

@@ -35,13 +35,13 @@ export async function startServer(config: Config, logger: Logger, baseDir = proc
         errors: greetingErrors(listener.protocol, config.server.hostname),
         logger,
         events: services.events,
-        admit: services.admit,
-        onConnection: services.handlerFor(id, listener, proxy),
+        admit: services.admitFor(id),
+        onConnection: await services.handlerFor(id, listener, proxy),
       });
       listeners.push(running);
       for (const address of running.addresses) {
         logger.info(
-          { listener: id, protocol: listener.protocol, address: `${address.address}:${address.port}`, proxy: proxy.mode, trusted: proxy.trustedNetworks.toStrings(), tls: listener.tls.implicit ? 'implicit' : 'starttls' },
+          { listener: id, protocol: listener.protocol, address: `${address.address}:${address.port}`, proxy: proxy.mode, trusted: proxy.trustedNetworks.toStrings(), tls: listener.tls.implicit ? 'implicit' : listener.protocol === 'http' ? 'plain' : 'starttls' },
           `listening on ${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port} (${id}, ${listener.protocol})`,
         );
       }

@@ -1,28 +1,104 @@
 import type { Logger } from 'pino';
 import type { Config, EffectiveProxy, ListenerConfig } from '@portico/config';
-import { ALLOW, PorticoError } from '@portico/core';
+import { PorticoError } from '@portico/core';
 import type { ConnectionHandler, ConnectionInfo, SecurityEventSink, Verdict } from '@portico/core';
+import { Accounts, MaildirStore } from '@portico/store';
+import { MailAuthenticator } from '@portico/mailauth';
+import { handleSmtpSession } from '@portico/smtp';
+import { createHttpApp } from '@portico/http';
+import type { HttpApp } from '@portico/http';
+import { forwardedResolver } from '@portico/listener';
+import { createAutoBan, openBanStore, openRedis, RateLimitRegistry } from './policies.ts';
 
 /** What the protocols and policies share, built once from the config. */
 export interface Services {
   readonly events: SecurityEventSink;
-  readonly admit: (info: ConnectionInfo) => Verdict | Promise<Verdict>;
-  handlerFor(id: string, listener: ListenerConfig, proxy: EffectiveProxy): ConnectionHandler;
+  /** Before the greeting, on the real client: bans first, then the connection rate. */
+  admitFor(listenerId: string): (info: ConnectionInfo) => Promise<Verdict>;
+  handlerFor(id: string, listener: ListenerConfig, proxy: EffectiveProxy): Promise<ConnectionHandler>;
   close(): Promise<void>;
 }
 
+export const ERR_PROTOCOL_UNAVAILABLE = (id: string, protocol: string) =>
+  new PorticoError('PORTICO_ERR_SERVER_PROTOCOL_UNAVAILABLE', `server.listener.${id}.protocol: "${protocol}" is not implemented yet`);
+
 export async function createServices(config: Config, logger: Logger, dataDir: string): Promise<Services> {
-  void config;
-  void dataDir;
-  return {
-    events: { report: (event) => logger.info({ kind: event.kind, reason: event.reason, client: event.connection.client.address }, 'security event') },
-    admit: () => ALLOW,
-    handlerFor(id, listener) {
-      throw new PorticoError(
-        'PORTICO_ERR_SERVER_PROTOCOL_UNAVAILABLE',
-        `server.listener.${id}.protocol: "${listener.protocol}" is not implemented yet`,
-      );
+  const store = new MaildirStore({ dataDir, hostname: config.server.hostname });
+  const accounts = new Accounts(Object.fromEntries(Object.entries(config.mail.accounts).map(([address, a]) => [address, a.password])));
+  const mailAuth = new MailAuthenticator({
+    hostname: config.server.hostname,
+    policy: {
+      spf: config['mail-auth'].spf.verify,
+      dkim: config['mail-auth'].dkim.verify,
+      dmarc: config['mail-auth'].dmarc.verify,
     },
-    async close() {},
+    ...(config.resolver.nameservers ? { nameservers: config.resolver.nameservers } : {}),
+  });
+  const redis = openRedis(config);
+  const banStore = openBanStore(config, dataDir, redis);
+  const autoBan = createAutoBan(config, banStore, logger);
+  const rateLimits = new RateLimitRegistry(config, redis);
+  const httpApps: HttpApp[] = [];
+
+  const events: SecurityEventSink = {
+    report(event) {
+      const c = event.connection;
+      logger.info({ event: event.kind, reason: event.reason, conn: c.id, listener: c.listener, client: c.client.address, peer: c.peer.address }, 'security event');
+      autoBan.report(event);
+    },
+  };
+
+  return {
+    events,
+    admitFor(listenerId) {
+      const limits = rateLimits.for(listenerId);
+      return async (info) => {
+        const ban = await autoBan.admit(info);
+        if (ban.kind !== 'allow') return ban;
+        return limits.check(info, 'connection');
+      };
+    },
+    async handlerFor(id, listener, proxy) {
+      const limits = rateLimits.for(id);
+      switch (listener.protocol) {
+        case 'smtp':
+        case 'submission': {
+          const options = {
+            mode: listener.protocol,
+            hostname: config.server.hostname,
+            domains: config.mail.domains,
+            accounts,
+            deliver: (address: string, message: Buffer) => store.deliver(address, message),
+            mailAuth,
+            events,
+            admitMessage: (info: ConnectionInfo) => limits.check(info, 'message'),
+          } as const;
+          return (conn) => handleSmtpSession(conn, options);
+        }
+        case 'http': {
+          const app = await createHttpApp({
+            publicUrl: config.server['public-url'],
+            resolveClient:
+              proxy.mode === 'x-forwarded-for' ? forwardedResolver(proxy.trustedNetworks) : (info: ConnectionInfo) => ({ info }),
+            routes: Object.entries(config.http.routes).map(([prefix, route]) => ({ prefix, upstream: route.upstream })),
+            logger,
+            events,
+            scanPaths: config.server['auto-ban'].scan.paths,
+            admitRequest: (info: ConnectionInfo) => limits.check(info, 'http-request'),
+          });
+          httpApps.push(app);
+          return (conn) => app.onConnection(conn);
+        }
+        default:
+          throw ERR_PROTOCOL_UNAVAILABLE(id, listener.protocol);
+      }
+    },
+    async close() {
+      await Promise.all(httpApps.map((app) => app.close()));
+      await autoBan.close();
+      await rateLimits.close();
+      await banStore.close();
+      redis?.disconnect();
+    },
   };
 }

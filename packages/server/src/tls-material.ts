@@ -40,9 +40,9 @@ export async function loadSecureContext(config: Config, baseDir: string): Promis
     const certPath = join(dir, 'self-signed.crt');
     const keyPath = join(dir, 'self-signed.key');
     if (!existsSync(certPath) || !existsSync(keyPath)) {
-      const pems = await selfsigned.generate([{ name: 'commonName', value: config.server.hostname }], {
-        keyType: 'ec',
-        curve: 'P-256',
+      const pems = selfsigned.generate([{ name: 'commonName', value: config.server.hostname }], {
+        keySize: 2048,
+        days: 825,
         algorithm: 'sha256',
         extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: config.server.hostname }] }],
       });

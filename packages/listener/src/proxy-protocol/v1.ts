@@ -47,6 +47,10 @@ export function parseV1(buf: Uint8Array, avail: number): ParseResult {
   // protocol (fast path for the common "TCP4 " / "TCP6 ")
   let p = 6;
   if (lim > 10 && buf[6] === 0x54 && buf[7] === 0x43 && buf[8] === 0x50 && buf[10] === SP && (buf[9] === 0x34 || buf[9] === 0x36)) {
+    if (buf[9] === 0x34) {
+      const header = fastTcp4(buf, lim);
+      if (header !== undefined) return { state: 'done', header };
+    }
     return parseTcp(buf, avail, lim, buf[9] === 0x36);
   }
   while (p < lim && isProtocolByte(buf[p]!)) p++;
@@ -90,6 +94,71 @@ export function parseV1(buf: Uint8Array, avail: number): ParseResult {
     return malformed(`v1: expected a space after the protocol at offset ${p}, found ${describeByte(after)}`, p);
   }
   return parseTcp(buf, avail, lim, proto === 1);
+}
+
+/** Reads a strict dotted quad at buf[p] into quads[at..at+3]; returns the index after it, or -1. */
+function quadAt(buf: Uint8Array, p: number, lim: number, at: number): number {
+  for (let k = 0; k < 4; k++) {
+    if (k > 0) {
+      if (p >= lim || buf[p] !== 0x2e) return -1;
+      p++;
+    }
+    const start = p;
+    let octet = 0;
+    while (p < lim) {
+      const d = buf[p]! - 0x30;
+      if (d < 0 || d > 9) break;
+      octet = octet * 10 + d;
+      p++;
+    }
+    const digits = p - start;
+    if (digits === 0 || digits > 3 || octet > 255 || (digits > 1 && buf[start] === 0x30)) return -1;
+    quads[at + k] = octet;
+  }
+  return p;
+}
+
+let portValue = 0;
+
+/** Reads a strict port at buf[p] into portValue; returns the index after it, or -1. */
+function portAt(buf: Uint8Array, p: number, lim: number): number {
+  const start = p;
+  let value = 0;
+  while (p < lim) {
+    const d = buf[p]! - 0x30;
+    if (d < 0 || d > 9) break;
+    value = value * 10 + d;
+    p++;
+  }
+  const digits = p - start;
+  if (digits === 0 || digits > 5 || value > 65535 || (digits > 1 && buf[start] === 0x30)) return -1;
+  portValue = value;
+  return p;
+}
+
+/**
+ * Hot path for a complete, valid "PROXY TCP4 " line; undefined for anything else (incomplete or wrong),
+ * which `parseTcp` then judges with a precise reason.
+ */
+function fastTcp4(buf: Uint8Array, lim: number): ProxyHeader | undefined {
+  let p = quadAt(buf, 11, lim, 0);
+  if (p < 0 || p >= lim || buf[p] !== SP) return undefined;
+  p = quadAt(buf, p + 1, lim, 4);
+  if (p < 0 || p >= lim || buf[p] !== SP) return undefined;
+  p = portAt(buf, p + 1, lim);
+  if (p < 0 || p >= lim || buf[p] !== SP) return undefined;
+  const sourcePort = portValue;
+  p = portAt(buf, p + 1, lim);
+  if (p < 0 || p + 1 >= lim || buf[p] !== CR || buf[p + 1] !== LF) return undefined;
+  return {
+    version: 1,
+    command: 'PROXY',
+    family: 'TCP4',
+    source: { address: formatIPv4Bytes(quads, 0), port: sourcePort },
+    destination: { address: formatIPv4Bytes(quads, 4), port: portValue },
+    tlvs: { custom: [] },
+    length: p + 2,
+  };
 }
 
 /** After "PROXY TCP4 " or "PROXY TCP6 " (11 bytes, all within lim). */
