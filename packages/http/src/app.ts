@@ -10,6 +10,10 @@ import type { Logger } from 'pino';
 import { IGNORE_SECURITY_EVENTS, connectionLogFields } from '@portico/core';
 import type { AcceptedConnection, ConnectionInfo, SecurityEventSink, Verdict } from '@portico/core';
 import { ERR_PUBLIC_URL, ERR_ROUTE_PREFIX, ERR_ROUTE_UPSTREAM, ERR_UNKNOWN_CONNECTION } from './errors.ts';
+import { JMAP_PATHS, jmapRoutes } from './jmap/routes.ts';
+import type { MailOptions } from './jmap/types.ts';
+import { DISCOVERY_PATHS, discoveryRoutes } from './discovery/routes.ts';
+import type { DiscoveryOptions } from './discovery/types.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -56,6 +60,10 @@ export interface HttpAppOptions {
   headersTimeoutMs?: number;
   /** ... and its whole request within this. Default 300 s; 0 = no limit. */
   requestTimeoutMs?: number;
+  /** JMAP (RFC 8620/8621) over the accounts and their mail; absent = no JMAP routes. */
+  mail?: MailOptions;
+  /** Thunderbird autoconfig and Microsoft autodiscover; absent = no discovery routes. */
+  discovery?: DiscoveryOptions;
 }
 
 export interface HttpApp {
@@ -95,7 +103,7 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
-function validateRoutes(routes: readonly HttpRoute[]): void {
+function validateRoutes(routes: readonly HttpRoute[], reservedPaths: readonly string[]): void {
   const seen = new Set<string>();
   for (const route of routes) {
     const { prefix } = route;
@@ -103,7 +111,7 @@ function validateRoutes(routes: readonly HttpRoute[]): void {
     if (prefix.endsWith('/')) throw ERR_ROUTE_PREFIX(prefix, 'write the prefix without a trailing "/"');
     if (/[?#*:\s]/.test(prefix)) throw ERR_ROUTE_PREFIX(prefix, 'the prefix must be a plain path (no "?", "#", "*", ":" or spaces)');
     const lower = prefix.toLowerCase();
-    for (const reserved of RESERVED_PATHS) {
+    for (const reserved of reservedPaths) {
       if (lower === reserved || reserved.startsWith(`${lower}/`) || lower.startsWith(`${reserved}/`)) {
         throw ERR_ROUTE_PREFIX(prefix, `it would hide Portico's own ${reserved}`);
       }
@@ -167,7 +175,11 @@ function sleep(ms: number): Promise<void> {
 export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   if (!isHttpUrl(options.publicUrl)) throw ERR_PUBLIC_URL(options.publicUrl);
   const routes = options.routes ?? [];
-  validateRoutes(routes);
+  validateRoutes(routes, [
+    ...RESERVED_PATHS,
+    ...(options.mail ? JMAP_PATHS : []),
+    ...(options.discovery ? DISCOVERY_PATHS.map((p) => p.toLowerCase()) : []),
+  ]);
   const events = options.events ?? IGNORE_SECURITY_EVENTS;
   const matchScanPath = scanMatcher(options.scanPaths ?? []);
   const closeGraceMs = options.closeGraceMs ?? 10_000;
@@ -298,6 +310,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     ...connectionJson(request.connection),
     ...(request.forwardedIgnored !== undefined ? { ignored: request.forwardedIgnored } : {}),
   }));
+
+  if (options.mail) await app.register(jmapRoutes({ publicUrl: options.publicUrl, mail: options.mail, events }));
+  if (options.discovery) await app.register(discoveryRoutes(options.discovery));
 
   for (const route of routes) {
     await app.register(httpProxy, {

@@ -33,6 +33,9 @@ export interface ListenerContext {
 function refuseAndClose(socket: Socket, words: string): void {
   if (socket.destroyed) return;
   socket.end(words);
+  // Read (and drop) whatever the peer still sends, so its FIN is seen and the socket closes now
+  // rather than at the linger deadline; the protocol is not attached, so nothing reaches it.
+  socket.resume();
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 

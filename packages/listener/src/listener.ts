@@ -78,7 +78,9 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
       return sockets.size;
     },
     async stopAccepting() {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      // close() stops listening at once; its callback waits for every open connection, which is
+      // what drained() is for, so it is not awaited here.
+      for (const server of servers) server.close();
     },
     closeAll() {
       for (const socket of sockets) socket.destroy();

@@ -1,4 +1,4 @@
-export { MaildirStore, mailboxName } from './maildir.ts';
+export { MaildirStore, mailboxName, messageKey, messageFlags } from './maildir.ts';
 export type { MaildirStoreOptions, StoredMessage } from './maildir.ts';
 export { hashPassword, verifyPassword, isPasswordHash, Accounts, normalizeAddress } from './password.ts';
 export * from './errors.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MaildirStore, mailboxName } from './maildir.ts';
+import { MaildirStore, mailboxName, messageFlags, messageKey } from './maildir.ts';
 
 async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'portico-store-'));
@@ -63,4 +63,25 @@ test('a failed write throws and leaves nothing in new/ or tmp/', async (t) => {
   await writeFile(join(dir, 'new'), 'not a directory');
   await assert.rejects(store.deliver('dave@example.test', Buffer.from('x')), { code: 'PORTICO_ERR_STORE_DELIVERY_FAILED' });
   assert.deepEqual(await readdir(join(dir, 'tmp')), []);
+});
+
+test('setFlags moves a message to cur/ with sorted flags, found by key or by current name', async (t) => {
+  const dataDir = await tempDir(t);
+  const store = new MaildirStore({ dataDir });
+  const id = await store.deliver('erin@example.test', Buffer.from('hello'));
+  const seen = await store.setFlags('erin@example.test', id, 'SFS');
+  assert.equal(seen, `${id}:2,FS`);
+  assert.equal(messageKey(seen), id);
+  assert.equal(messageFlags(seen), 'FS');
+  const dir = join(dataDir, 'mail', 'erin@example.test');
+  assert.deepEqual(await readdir(join(dir, 'new')), []);
+  assert.deepEqual(await readdir(join(dir, 'cur')), [seen]);
+  const [listed] = await store.list('erin@example.test');
+  assert.equal(listed?.id, seen);
+  assert.equal(listed?.folder, 'cur');
+  assert.equal((await store.read('erin@example.test', seen)).toString(), 'hello');
+  assert.equal(await store.setFlags('erin@example.test', seen, ''), `${id}:2,`);
+  await assert.rejects(store.setFlags('erin@example.test', 'missing', 'S'), { code: 'PORTICO_ERR_STORE_MESSAGE_NOT_FOUND' });
+  await assert.rejects(store.setFlags('erin@example.test', id, 'S/'), { code: 'PORTICO_ERR_STORE_INVALID_MESSAGE_ID' });
+  await assert.rejects(store.setFlags('erin@example.test', '../x', 'S'), { code: 'PORTICO_ERR_STORE_INVALID_MESSAGE_ID' });
 });

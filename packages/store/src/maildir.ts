@@ -143,6 +143,58 @@ export class MaildirStore {
     }
     throw ERR_MESSAGE_NOT_FOUND(address, id);
   }
+
+  /**
+   * Sets the Maildir flags of one message (letters such as "S" seen, "F" flagged, "R" replied, "D" draft,
+   * "T" trashed; ASCII-sorted, duplicates dropped): renames it to `cur/<key>:2,<flags>`. `id` is its
+   * current file name or its key (the name without ":2,..."). Answers the new file name.
+   */
+  async setFlags(address: string, id: string, flags: string): Promise<string> {
+    if (!FILE_NAME.test(id) || id.startsWith('.')) throw ERR_INVALID_MESSAGE_ID(id);
+    if (!/^[A-Za-z]*$/.test(flags)) throw ERR_INVALID_MESSAGE_ID(`${id}:2,${flags}`);
+    const key = messageKey(id);
+    const dir = this.pathOf(address);
+    const sorted = [...new Set(flags)].sort().join('');
+    const target = join(dir, 'cur', `${key}:2,${sorted}`);
+    // Someone else (another session) may rename the file between readdir and rename: look again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let raced = false;
+      for (const folder of ['new', 'cur'] as const) {
+        let names: string[];
+        try {
+          names = await readdir(join(dir, folder));
+        } catch (error) {
+          if ((error as { code?: string }).code === 'ENOENT') continue;
+          throw error;
+        }
+        const current = names.find((name) => messageKey(name) === key);
+        if (current === undefined) continue;
+        const from = join(dir, folder, current);
+        try {
+          if (from !== target) await rename(from, target);
+          return `${key}:2,${sorted}`;
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'ENOENT') throw error;
+          raced = true;
+          break;
+        }
+      }
+      if (!raced) break;
+    }
+    throw ERR_MESSAGE_NOT_FOUND(address, id);
+  }
+}
+
+/** The stable part of a Maildir file name: everything before ":2," (flags change, the key does not). */
+export function messageKey(id: string): string {
+  const at = id.indexOf(':2,');
+  return at === -1 ? id : id.slice(0, at);
+}
+
+/** The flag letters of a Maildir file name ("" in new/ or without an info part). */
+export function messageFlags(id: string): string {
+  const at = id.indexOf(':2,');
+  return at === -1 ? '' : id.slice(at + 3);
 }
 
 function wrap(address: string, error: unknown): Error {

@@ -29,7 +29,10 @@ export async function serve(configPath: string, logger: Logger, err: (line: stri
     process.once('SIGINT', () => resolveSignal('SIGINT'));
   });
   logger.info({ signal }, 'shutting down');
-  const { forced } = await server.shutdown();
+  // Sessions being refused hold only unref'd timers; this keeps the process alive until the
+  // shutdown has really finished, so the exit code is ours.
+  const keepAlive = setInterval(() => undefined, 1_000);
+  const { forced } = await server.shutdown().finally(() => clearInterval(keepAlive));
   logger.info({ forced }, 'portico stopped');
   return 0;
 }

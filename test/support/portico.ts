@@ -1,0 +1,111 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startProcess } from './processes.ts';
+import type { RunningProcess } from './processes.ts';
+import { makeTempDir } from './temp.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+const cli = join(root, 'packages/server/bin/portico.js');
+
+export interface PorticoLogLine {
+  readonly level: number;
+  readonly msg: string;
+  readonly [key: string]: unknown;
+}
+
+export interface RunningPortico {
+  readonly dir: string;
+  readonly configPath: string;
+  readonly process: RunningProcess;
+  /** Every JSON log line so far. */
+  logs(): PorticoLogLine[];
+  /** Resolves with the first log line that matches (checks lines already written, then new ones). */
+  waitForLog(match: (line: PorticoLogLine) => boolean, timeoutMs?: number): Promise<PorticoLogLine>;
+  /** SIGTERM; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** Runs `portico <args> --config <this config>` to completion. */
+  cli(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+function parseLines(text: string): PorticoLogLine[] {
+  const lines: PorticoLogLine[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      lines.push(JSON.parse(line) as PorticoLogLine);
+    } catch {
+      // a partial line at the end of the buffer
+    }
+  }
+  return lines;
+}
+
+/**
+ * Starts `portico serve` on a config written into a fresh directory (data-dir relative to it) and
+ * resolves once "portico is running" is logged. `configText` is the whole TOML file.
+ */
+export async function startPortico(configText: string, options: { dir?: string; logLevel?: string } = {}): Promise<RunningPortico> {
+  const dir = options.dir ?? makeTempDir('portico-e2e-').path;
+  const configPath = join(dir, 'portico.toml');
+  writeFileSync(configPath, configText);
+  const proc = startProcess('portico', process.execPath, [cli, 'serve', '--config', configPath], {
+    cwd: dir,
+    env: { ...process.env, PORTICO_LOG_LEVEL: options.logLevel ?? 'debug' },
+  });
+  const logs = () => parseLines(proc.output());
+  const waitForLog = (match: (line: PorticoLogLine) => boolean, timeoutMs = 15_000) =>
+    new Promise<PorticoLogLine>((resolve, reject) => {
+      const check = () => {
+        const found = logs().find(match);
+        if (found) {
+          cleanup();
+          resolve(found);
+        } else if (proc.hasExited()) {
+          cleanup();
+          reject(new Error(`portico exited before the expected log line; output:\n${proc.output()}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`no matching log line within ${timeoutMs}ms; output:\n${proc.output()}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        proc.child.stdout?.off('data', check);
+        proc.child.off('exit', check);
+      };
+      proc.child.stdout?.on('data', check);
+      proc.child.on('exit', check);
+      check();
+    });
+  await waitForLog((l) => l.msg === 'portico is running');
+  return {
+    dir,
+    configPath,
+    process: proc,
+    logs,
+    waitForLog,
+    async stop() {
+      if (!proc.hasExited()) proc.child.kill('SIGTERM');
+      const { code } = await proc.exited;
+      return code;
+    },
+    async cli(args, input) {
+      const child = startProcess('portico-cli', process.execPath, [cli, ...args, '--config', configPath], {
+        cwd: dir,
+        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      });
+      if (input !== undefined) child.child.stdin?.end(input);
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      child.child.stdout?.on('data', (c: Buffer) => stdout.push(c));
+      child.child.stderr?.on('data', (c: Buffer) => stderr.push(c));
+      const { code } = await child.exited;
+      return { code, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
+    },
+  };
+}
+
+/** A scrypt hash of "secret-password" for test accounts (made once with `portico hash-password`). */
+export const TEST_PASSWORD = 'secret-password';
+export const TEST_PASSWORD_HASH = '$scrypt$N=16384,r=8,p=1$hj+GPPqMejYEy8XEbDFEfQ==$21Mi+No6ZaP6y7imSLo8skMkr/Bh1mrJYqX6D5OORfA=';
