@@ -6,9 +6,10 @@ import { Accounts, MaildirStore } from '@portico/store';
 import { MailAuthenticator } from '@portico/mailauth';
 import { handleSmtpSession } from '@portico/smtp';
 import { createHttpApp } from '@portico/http';
-import type { HttpApp } from '@portico/http';
+import type { DiscoveryService, HttpApp } from '@portico/http';
 import { forwardedResolver } from '@portico/listener';
 import { createAutoBan, openBanStore, openRedis, RateLimitRegistry } from './policies.ts';
+import { maildirMailboxAccess } from './mailbox-access.ts';
 
 /** What the protocols and policies share, built once from the config. */
 export interface Services {
@@ -39,6 +40,7 @@ export async function createServices(config: Config, logger: Logger, dataDir: st
   const autoBan = createAutoBan(config, banStore, logger);
   const rateLimits = new RateLimitRegistry(config, redis);
   const httpApps: HttpApp[] = [];
+  const mailbox = maildirMailboxAccess(store);
 
   const events: SecurityEventSink = {
     report(event) {
@@ -85,6 +87,8 @@ export async function createServices(config: Config, logger: Logger, dataDir: st
             events,
             scanPaths: config.server['auto-ban'].scan.paths,
             admitRequest: (info: ConnectionInfo) => limits.check(info, 'http-request'),
+            mail: { accounts, mailbox },
+            discovery: { hostname: config.server.hostname, domains: [...config.mail.domains], services: publicServices(config) },
           });
           httpApps.push(app);
           return (conn) => app.onConnection(conn);
@@ -101,4 +105,15 @@ export async function createServices(config: Config, logger: Logger, dataDir: st
       redis?.disconnect();
     },
   };
+}
+
+/** The mail listeners clients are told about: `public = true` or a `public-port` (the port the proxy maps). */
+export function publicServices(config: Config): DiscoveryService[] {
+  const services: DiscoveryService[] = [];
+  for (const listener of Object.values(config.server.listener)) {
+    if (listener.protocol === 'http' || !(listener.public || listener['public-port'] !== undefined)) continue;
+    const port = listener['public-port'] ?? Number(/:(\d+)$/.exec(listener.bind[0]!)?.[1]);
+    services.push({ protocol: listener.protocol, port, tls: listener.tls.implicit ? 'implicit' : 'starttls' });
+  }
+  return services;
 }
