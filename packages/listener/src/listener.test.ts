@@ -268,6 +268,19 @@ test('LOCAL (health check): the connection is the proxy itself', async () => {
   socket.destroy();
 });
 
+test('PROXY over UNSPEC (the proxy\'s own connection): the socket addresses are used, nothing is lost', async () => {
+  const h = await harness({});
+  const socket = await open(h.port);
+  const greeting = waitFor(socket, '\r\n');
+  socket.write(Buffer.concat([SIG, Buffer.from([0x21, 0x00, 0x00, 0x00])]));
+  assert.equal(await greeting, '220 hello 127.0.0.1\r\n');
+  const info = h.connections[0]!.info;
+  assert.equal(info.via, 'proxy-v2');
+  assert.deepEqual([info.client.address, info.peer.address], ['127.0.0.1', '127.0.0.1']);
+  assert.equal(h.events.length, 0);
+  socket.destroy();
+});
+
 test('SSL TLV from a trusted proxy: TLS terminated by the proxy, with version, cipher and SNI', async () => {
   const h = await harness({});
   const socket = await open(h.port);

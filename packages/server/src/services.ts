@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { Config, EffectiveProxy, ListenerConfig } from '@portico/config';
-import { PorticoError } from '@portico/core';
 import type { ConnectionHandler, ConnectionInfo, SecurityEventSink, Verdict } from '@portico/core';
 import { Accounts, MaildirStore } from '@portico/store';
 import { MailAuthenticator } from '@portico/mailauth';
@@ -10,6 +9,7 @@ import type { DiscoveryService, HttpApp } from '@portico/http';
 import { forwardedResolver } from '@portico/listener';
 import { createAutoBan, openBanStore, openRedis, RateLimitRegistry } from './policies.ts';
 import { maildirMailboxAccess } from './mailbox-access.ts';
+import { ERR_PROTOCOL_UNAVAILABLE } from './errors.ts';
 
 /** What the protocols and policies share, built once from the config. */
 export interface Services {
@@ -20,8 +20,6 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export const ERR_PROTOCOL_UNAVAILABLE = (id: string, protocol: string) =>
-  new PorticoError('PORTICO_ERR_SERVER_PROTOCOL_UNAVAILABLE', `server.listener.${id}.protocol: "${protocol}" is not implemented yet`);
 
 export async function createServices(config: Config, logger: Logger, dataDir: string): Promise<Services> {
   const store = new MaildirStore({ dataDir, hostname: config.server.hostname });
@@ -42,11 +40,18 @@ export async function createServices(config: Config, logger: Logger, dataDir: st
   const httpApps: HttpApp[] = [];
   const mailbox = maildirMailboxAccess(store);
 
+  // Failed logins count per client IP and per account on the limiter of the listener they came in on.
+  const countFailedLogin = (info: ConnectionInfo, account: string | undefined) => {
+    const limits = rateLimits.for(info.listener);
+    void limits.check(info, 'auth-failure');
+    if (account) void limits.consume('auth-failure', accountKey(account));
+  };
   const events: SecurityEventSink = {
     report(event) {
       const c = event.connection;
       logger.info({ event: event.kind, reason: event.reason, conn: c.id, listener: c.listener, client: c.client.address, peer: c.peer.address }, 'security event');
       autoBan.report(event);
+      if (event.kind === 'auth-failure') countFailedLogin(event.connection, event.account);
     },
   };
 
@@ -73,7 +78,16 @@ export async function createServices(config: Config, logger: Logger, dataDir: st
             deliver: (address: string, message: Buffer) => store.deliver(address, message),
             mailAuth,
             events,
-            admitMessage: (info: ConnectionInfo) => limits.check(info, 'message'),
+            admitMessage: async (info: ConnectionInfo, sender: string) => {
+              const perIp = await limits.check(info, 'message');
+              // On submission the sender is the authenticated account (checked before this hook).
+              if (perIp.kind !== 'allow' || listener.protocol !== 'submission') return perIp;
+              return limits.consume('message', accountKey(sender));
+            },
+            admitLogin: async (info: ConnectionInfo, account: string) => {
+              const perIp = await limits.peek('auth-failure', info.client.address);
+              return perIp.kind !== 'allow' ? perIp : limits.peek('auth-failure', accountKey(account));
+            },
           } as const;
           return (conn) => handleSmtpSession(conn, options);
         }
@@ -116,4 +130,9 @@ export function publicServices(config: Config): DiscoveryService[] {
     services.push({ protocol: listener.protocol, port, tls: listener.tls.implicit ? 'implicit' : 'starttls' });
   }
   return services;
+}
+
+/** Rate-limit keys for accounts, apart from client IPs. */
+function accountKey(address: string): string {
+  return `account:${address.toLowerCase()}`;
 }

@@ -4,16 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import selfsigned from 'selfsigned';
 import type { Config } from '@portico/config';
-import { defineError } from '@portico/core';
-
-export const ERR_TLS_FILE = defineError(
-  'PORTICO_ERR_SERVER_TLS_FILE',
-  (key: string, path: string, reason: string) => `server.tls.${key}: cannot read ${path}: ${reason}`,
-);
-export const ERR_TLS_PAIR = defineError(
-  'PORTICO_ERR_SERVER_TLS_PAIR',
-  (reason: string) => `server.tls: the certificate and private key cannot be used together: ${reason}`,
-);
+import { ERR_TLS_FILE, ERR_TLS_PAIR } from './errors.ts';
 
 function read(key: string, path: string): string {
   try {

@@ -83,12 +83,15 @@ const REASON_CODES: Readonly<Record<string, { permanent: string; temporary: stri
 };
 
 /**
- * The one mapping of a refusing Verdict to an SMTP reply: temporary -> 451, permanent -> 550.
+ * The one mapping of a refusing Verdict to an SMTP reply: temporary -> 451, permanent -> 550
+ * (at AUTH: 454 and 535).
  * Answers undefined for allow and delay (the caller waits out a delay, then goes on).
  */
-export function verdictReply(verdict: Verdict): Reply | undefined {
+export function verdictReply(verdict: Verdict, stage: 'transaction' | 'auth' = 'transaction'): Reply | undefined {
   if (verdict.kind !== 'refuse') return undefined;
   const codes = REASON_CODES[verdict.reason] ?? { permanent: '5.7.1', temporary: '4.7.1' };
   const text = verdict.message.replace(/[\r\n]+/g, ' ');
+  // RFC 4954 section 6: a temporary AUTH failure is 454 4.7.0, a refusal 535 5.7.8.
+  if (stage === 'auth') return verdict.temporary ? reply(454, `4.7.0 ${text}`) : reply(535, `5.7.8 ${text}`);
   return verdict.temporary ? reply(451, `${codes.temporary} ${text}`) : reply(550, `${codes.permanent} ${text}`);
 }

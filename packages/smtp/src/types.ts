@@ -59,6 +59,11 @@ export interface SmtpOptions {
   readonly limits?: Partial<SmtpLimits>;
   /** Policy hook at MAIL FROM (rate limits, bans): refuse maps to a 4xx/5xx reply, delay waits. */
   readonly admitMessage?: (info: ConnectionInfo, sender: string) => Promise<Verdict>;
+  /**
+   * Policy hook before a password is checked (failed-login rate limits per client IP and per
+   * account): refuse answers 454/535 without checking the password.
+   */
+  readonly admitLogin?: (info: ConnectionInfo, account: string) => Promise<Verdict>;
 }
 
 export const DEFAULT_LIMITS: SmtpLimits = Object.freeze({

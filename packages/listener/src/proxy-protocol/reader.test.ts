@@ -160,3 +160,18 @@ test('detectProxyHeader: v1, v2, partial prefixes and none', () => {
   assert.equal(detectProxyHeader(Buffer.from('EHLO x\r\n')), 'none');
   assert.equal(detectProxyHeader(Buffer.from('PRIVMSG')), 'none');
 });
+
+test('PROXY over UNSPEC and UNIX stream: accepted without addresses (the socket\'s are used), TLVs kept', () => {
+  const unspec = pushAll([buildV2({ family: 0x00, addresses: Buffer.alloc(0), tlvs: [tlv(0x02, 'mail.example.test')] })]).step;
+  assert.equal(unspec.state, 'done');
+  const u = (unspec as Extract<ReaderStep, { state: 'done' }>).header;
+  assert.deepEqual([u.command, u.family, u.source, u.destination, u.tlvs.authority], ['PROXY', 'UNSPEC', undefined, undefined, 'mail.example.test']);
+  const unix = pushAll([buildV2({ family: 0x31, addresses: Buffer.alloc(216) })]).step;
+  assert.equal(unix.state, 'done');
+  const x = (unix as Extract<ReaderStep, { state: 'done' }>).header;
+  assert.deepEqual([x.command, x.family, x.source], ['PROXY', 'UNIX', undefined]);
+  // UDP and UNIX datagram name a transport a stream listener does not serve.
+  for (const family of [0x12, 0x22, 0x32]) {
+    assert.match(reason(pushAll([buildV2({ family, addresses: Buffer.alloc(216) })]).step), /^v2: PROXY command with address family\/transport byte 0x[0-9a-f]{2} .* is refused/);
+  }
+});

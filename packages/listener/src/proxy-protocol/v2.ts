@@ -28,6 +28,12 @@ function familyName(byte: number): Family | undefined {
   }
 }
 
+/**
+ * Families a PROXY command may carry on our stream listeners. UDP and UNIX datagram describe a
+ * transport we do not serve, so a header naming them is a proxy misconfiguration.
+ */
+const PROXY_FAMILIES = new Set([0x00, 0x11, 0x21, 0x31]);
+
 /** Size of the address block of a family/transport byte: 0x1? 12, 0x2? 36, 0x3? 216, UNSPEC 0. */
 function blockSize(byte: number): number {
   const af = byte >>> 4;
@@ -63,9 +69,9 @@ export function checkV2Prefix(buf: Uint8Array, avail: number): { state: 'sized';
   if (familyName(fam) === undefined) {
     return malformed(`v2: unsupported address family/transport byte ${hex2(fam)} at offset 13`, 13);
   }
-  if (cmd === CMD_PROXY && fam !== 0x11 && fam !== 0x21) {
+  if (cmd === CMD_PROXY && !PROXY_FAMILIES.has(fam)) {
     return malformed(
-      `v2: PROXY command with address family/transport byte ${hex2(fam)} (${describeFamily(fam)}) at offset 13 is refused: only TCP4 (0x11) and TCP6 (0x21) carry a TCP client's addresses`,
+      `v2: PROXY command with address family/transport byte ${hex2(fam)} (${describeFamily(fam)}) at offset 13 is refused: a stream listener takes TCP4 (0x11), TCP6 (0x21), UNIX stream (0x31) or UNSPEC (0x00)`,
       13,
     );
   }
@@ -96,7 +102,11 @@ export function parseV2(buf: Buffer, total: number): ParseResult {
   const problem = parseTlvs(buf, V2_FIXED_LENGTH + block, total, tlvs);
   if (problem) return problem;
   let header: ProxyHeader;
-  if (fam === 0x11) {
+  if (fam === 0x00 || fam === 0x31) {
+    // The proxy's own connection (UNSPEC) or a client on a unix socket: no client IP to learn, so
+    // the socket's addresses are used (spec 2.2), but the TLVs still count.
+    header = { version: 2, command: 'PROXY', family: familyName(fam)!, tlvs, length: total };
+  } else if (fam === 0x11) {
     header = {
       version: 2,
       command: 'PROXY',

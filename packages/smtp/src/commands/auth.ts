@@ -1,6 +1,6 @@
 import { IGNORE_SECURITY_EVENTS } from '@portico/core';
 import type { SessionContext } from '../context.ts';
-import { R, reply } from '../replies.ts';
+import { R, reply, verdictReply } from '../replies.ts';
 
 /**
  * AUTH PLAIN and LOGIN (RFC 4954, RFC 4616), submission only, only on an encrypted connection
@@ -69,6 +69,13 @@ function loginUser(session: SessionContext, response: string): void {
 
 async function verify(session: SessionContext, user: string, password: string): Promise<void> {
   if (user === '' || user.length > 320) return failed(session, user, 'empty or overlong user name');
+  if (session.options.admitLogin) {
+    const refusal = verdictReply(await session.options.admitLogin(session.conn.info, user.toLowerCase()), 'auth');
+    if (refusal) {
+      session.conn.log.info({ account: user.slice(0, 320) }, 'smtp: AUTH refused by policy (too many failed logins)');
+      return session.send(refusal);
+    }
+  }
   if (await session.options.accounts.verify(user, password)) {
     session.account = user.toLowerCase();
     session.conn.log.info({ account: session.account }, 'smtp: authenticated');
