@@ -1,14 +1,19 @@
 // Child process for listener-cpu.bench.ts: a bare net.Server or a Portico listener on 127.0.0.1:0.
 // Prints its port; answers "cpu" on stdin with its CPU time in microseconds.
+// Both sides do the same minimal protocol work (write a one-byte greeting, read until the client
+// closes) so that the difference is what the listener adds.
 import { createServer } from 'node:net';
 import pino from 'pino';
 import { NetworkList, ALLOW } from '../packages/core/src/index.ts';
 import { startListener } from '../packages/listener/src/index.ts';
+// The logger users get (same options, sync writes, PORTICO_LOG_LEVEL), writing to /dev/null.
+import { createLogger } from '../packages/server/src/logger.ts';
 
 const kind = process.argv[2];
 let port: number;
 if (kind === 'bare') {
-  const server = createServer((socket) => {
+  // Same socket options as the listener's net.Server, so only the per-connection work differs.
+  const server = createServer({ noDelay: true }, (socket) => {
     socket.on('error', () => {});
     socket.write('2');
     socket.resume();
@@ -16,7 +21,6 @@ if (kind === 'bare') {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as { port: number }).port;
 } else {
-  const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
   const listener = await startListener({
     id: 'bench',
     bind: ['127.0.0.1:0'],
@@ -25,7 +29,7 @@ if (kind === 'bare') {
     maxConnections: 100_000,
     maxConnectionsPerIp: 100_000,
     errors: { proxyTimeout: 'x\r\n', proxyRefused: 'x\r\n', tooManyConnections: 'x\r\n', refused: () => 'x\r\n' },
-    logger,
+    logger: createLogger(pino.destination({ dest: '/dev/null', sync: true })),
     admit: () => ALLOW,
     onConnection(conn) {
       conn.socket.write('2');

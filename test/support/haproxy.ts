@@ -20,6 +20,11 @@ export interface HaproxyOptions {
   /** Extra frontend lines, e.g. 'unique-id-format "%{+X}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid"'. */
   readonly frontendLines?: readonly string[];
   readonly backendLines?: readonly string[];
+  /**
+   * `mode tcp` (default) or `mode http` (HAProxy parses the requests: `option forwardfor`,
+   * `http-request set-header ...` in frontendLines/backendLines; the log format is then httplog).
+   */
+  readonly mode?: 'tcp' | 'http';
 }
 
 export interface RunningHaproxy {
@@ -37,9 +42,10 @@ export interface RunningHaproxy {
 }
 
 /**
- * Starts HAProxy (2.6) in the foreground (`-db`) with a generated tcp-mode config: one frontend on
- * 127.0.0.1 forwarding to one backend server. Readiness is checked on a separate frontend that
- * rejects every connection, so that waiting for HAProxy never sends a connection to the backend.
+ * Starts HAProxy (2.6) in the foreground (`-db`) with a generated tcp-mode (or, with `mode: 'http'`,
+ * http-mode) config: one frontend on 127.0.0.1 forwarding to one backend server. Readiness is checked
+ * on a separate frontend that rejects every connection, so that waiting for HAProxy never sends a
+ * connection to the backend.
  */
 export async function startHaproxy(options: HaproxyOptions): Promise<RunningHaproxy> {
   const temp = makeTempDir('haproxy');
@@ -53,9 +59,9 @@ export async function startHaproxy(options: HaproxyOptions): Promise<RunningHapr
     '  maxconn 1000',
     '',
     'defaults',
-    '  mode tcp',
+    `  mode ${options.mode ?? 'tcp'}`,
     '  log global',
-    '  option tcplog',
+    `  option ${options.mode === 'http' ? 'httplog' : 'tcplog'}`,
     '  timeout connect 2s',
     '  timeout client 30s',
     '  timeout server 30s',
