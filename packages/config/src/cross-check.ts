@@ -12,6 +12,12 @@ export function crossCheck(config: ParsedConfig): { path: PropertyKey[]; message
         message: `"x-forwarded-for" works only on http listeners (this one speaks ${listener.protocol}); use "proxy-protocol" or "none"`,
       });
     }
+    if (listener.proxy['forwarded-header'] !== undefined && listener.protocol !== 'http') {
+      problems.push({
+        path: [...base, 'proxy', 'forwarded-header'],
+        message: `works only on http listeners (this one speaks ${listener.protocol})`,
+      });
+    }
     if (listener.tls.implicit && listener.tls['terminated-by-proxy']) {
       problems.push({
         path: [...base, 'tls', 'terminated-by-proxy'],

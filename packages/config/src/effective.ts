@@ -9,6 +9,11 @@ export interface EffectiveProxy {
   /** Where the trusted list came from: the listener's own `proxy.trusted-networks` or the global one. */
   readonly trustSource: 'listener' | 'global';
   readonly timeoutMs: number;
+  /**
+   * http: the one header that carries client addresses. Never "whichever is present": a proxy that
+   * writes one of them passes the other through from the client untouched.
+   */
+  readonly forwardedHeader: 'x-forwarded-for' | 'forwarded';
 }
 
 /**
@@ -25,5 +30,6 @@ export function effectiveProxy(config: Config, listener: ListenerConfig): Effect
     trustedNetworks,
     trustSource: own === undefined ? 'global' : 'listener',
     timeoutMs: listener.proxy.timeout ?? config.server.proxy.timeout,
+    forwardedHeader: listener.proxy['forwarded-header'] ?? 'x-forwarded-for',
   };
 }

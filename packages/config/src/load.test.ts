@@ -163,3 +163,18 @@ test('every TOML example in the README is a valid config', () => {
   assert.ok(blocks.length > 0, 'README has TOML examples');
   for (const block of blocks) valid(block);
 });
+
+test('proxy.forwarded-header: one header for http listeners, x-forwarded-for unless told', () => {
+  const config = valid([
+    '[server.listener.web]', 'protocol = "http"', 'bind = ["127.0.0.1:8080"]', 'proxy.trusted-networks = ["127.0.0.1"]',
+    '[server.listener.rfc]', 'protocol = "http"', 'bind = ["127.0.0.1:8081"]', 'proxy.trusted-networks = ["127.0.0.1"]', 'proxy.forwarded-header = "forwarded"',
+  ].join('\n'));
+  assert.equal(effectiveProxy(config, config.server.listener.web!).forwardedHeader, 'x-forwarded-for');
+  assert.equal(effectiveProxy(config, config.server.listener.rfc!).forwardedHeader, 'forwarded');
+  assert.deepEqual(problems('[server.listener.smtp]\nprotocol = "smtp"\nbind = ["127.0.0.1:2525"]\nproxy.forwarded-header = "forwarded"\n'), [
+    'config.toml:4 server.listener.smtp.proxy.forwarded-header: works only on http listeners (this one speaks smtp)',
+  ]);
+  assert.deepEqual(problems('[server.listener.web]\nprotocol = "http"\nbind = ["127.0.0.1:8080"]\nproxy.forwarded-header = "auto"\n'), [
+    'config.toml:4 server.listener.web.proxy.forwarded-header: expected one of "x-forwarded-for", "forwarded", found "auto"',
+  ]);
+});

@@ -5,6 +5,7 @@ import { bindAddress, duration, hostPort, httpUrl, network, passwordHash, port, 
 
 export const PROTOCOLS = ['smtp', 'submission', 'imap', 'pop3', 'http'] as const;
 export const PROXY_MODES = ['proxy-protocol', 'x-forwarded-for', 'none'] as const;
+export const FORWARDED_HEADERS = ['x-forwarded-for', 'forwarded'] as const;
 const VERIFY_MODES = ['relaxed', 'strict', 'disable'] as const;
 
 const rateLimits = z.strictObject({
@@ -28,6 +29,7 @@ const listener = z.strictObject({
       mode: z.enum(PROXY_MODES).optional(),
       'trusted-networks': z.array(network).optional(),
       timeout: duration.optional(),
+      'forwarded-header': z.enum(FORWARDED_HEADERS).optional(),
     })
     .prefault({}),
   'max-connections': positiveInt.default(10_000),

@@ -46,6 +46,7 @@ export interface ForwardedOptions {
    * Which header carries addresses. 'auto' (default): `Forwarded` when present, else `X-Forwarded-For`.
    * Pin it when the proxy writes only one of them and does not strip the other one from the client's
    * request: with 'auto', a client could otherwise send its own `Forwarded` through an XFF-only proxy.
+   * The server always pins it, from the listener's `proxy.forwarded-header` (default x-forwarded-for).
    */
   header?: 'auto' | 'forwarded' | 'x-forwarded-for';
 }

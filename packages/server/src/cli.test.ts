@@ -39,7 +39,7 @@ test('check-config says where the trusted list comes from', () => {
   const { code, stdout } = portico(['check-config', '--config', path]);
   assert.equal(code, 0);
   assert.match(stdout, /^a: smtp on 127\.0\.0\.1:2525; STARTTLS; proxy proxy-protocol \(timeout 5000ms\); trusts 127\.0\.0\.1 \(from server\.proxy\.trusted-networks\)$/m);
-  assert.match(stdout, /^b: http on \[::1\]:8080; plain; proxy x-forwarded-for \(timeout 5000ms\); trusts ::1, 10\.0\.0\.0\/8 \(from server\.listener\.b\.proxy\.trusted-networks\)$/m);
+  assert.match(stdout, /^b: http on \[::1\]:8080; plain; proxy x-forwarded-for \(reads the X-Forwarded-For header\); trusts ::1, 10\.0\.0\.0\/8 \(from server\.listener\.b\.proxy\.trusted-networks\)$/m);
 });
 
 test('check-config exits 1 with every problem, one line each', () => {

@@ -95,7 +95,7 @@ export async function createServices(config: Config, logger: Logger, dataDir: st
           const app = await createHttpApp({
             publicUrl: config.server['public-url'],
             resolveClient:
-              proxy.mode === 'x-forwarded-for' ? forwardedResolver(proxy.trustedNetworks) : (info: ConnectionInfo) => ({ info }),
+              proxy.mode === 'x-forwarded-for' ? forwardedResolver(proxy.trustedNetworks, { header: proxy.forwardedHeader }) : (info: ConnectionInfo) => ({ info }),
             routes: Object.entries(config.http.routes).map(([prefix, route]) => ({ prefix, upstream: route.upstream })),
             logger,
             events,

@@ -8,7 +8,12 @@ export function describeListeners(config: Config): string[] {
     const proxy = effectiveProxy(config, listener);
     const tls = listener.tls.implicit ? 'implicit TLS' : listener.tls['terminated-by-proxy'] ? 'TLS terminated by proxy' : listener.protocol === 'http' ? 'plain' : 'STARTTLS';
     const trusted = proxy.trustedNetworks.isEmpty ? 'nobody' : proxy.trustedNetworks.toStrings().join(', ');
-    const mode = proxy.mode === 'none' ? 'none' : `${proxy.mode} (timeout ${proxy.timeoutMs}ms)`;
+    const mode =
+      proxy.mode === 'none'
+        ? 'none'
+        : proxy.mode === 'x-forwarded-for'
+          ? `x-forwarded-for (reads the ${proxy.forwardedHeader === 'forwarded' ? 'Forwarded' : 'X-Forwarded-For'} header)`
+          : `${proxy.mode} (timeout ${proxy.timeoutMs}ms)`;
     lines.push(
       `${id}: ${listener.protocol} on ${listener.bind.join(', ')}; ${tls}; proxy ${mode}; trusts ${trusted} (from ${proxy.trustSource === 'listener' ? `server.listener.${id}.proxy.trusted-networks` : 'server.proxy.trusted-networks'})`,
     );
