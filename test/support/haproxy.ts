@@ -1,8 +1,7 @@
-import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { freePorts } from './ports.ts';
-import { startProcess, waitForPort } from './processes.ts';
+import { startConfiguredDaemon } from './processes.ts';
 import type { RunningProcess } from './processes.ts';
 import { makeTempDir } from './temp.ts';
 
@@ -82,15 +81,8 @@ export async function startHaproxy(options: HaproxyOptions): Promise<RunningHapr
     '',
   ].join('\n');
   const configFile = join(temp.path, 'haproxy.cfg');
-  writeFileSync(configFile, config);
-  const proc = startProcess('haproxy', 'haproxy', ['-db', '-f', configFile], { cwd: temp.path });
-  try {
-    await waitForPort(host, readyPort, { process: proc, timeoutMs: 10_000 });
-  } catch (error) {
-    await proc.stop();
-    temp.remove();
-    throw new Error(`${(error as Error).message}\nconfig:\n${config}`);
-  }
+  const daemon = await startConfiguredDaemon({ name: 'haproxy', command: 'haproxy', args: ['-db', '-f', configFile], config, configFile, temp, ready: { host, port: readyPort } });
+  const proc = daemon.process;
   const showStat = async (): Promise<Record<string, string>[]> => {
     const csv = await statsCommand(statsSocket, 'show stat');
     const [header = '', ...rows] = csv.split('\n').filter((l) => l.trim() !== '');
@@ -110,10 +102,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<RunningHapr
       if (!server) throw new Error(`no be/portico in show stat: ${JSON.stringify(stats)}`);
       return { ...server, check_status: (server.check_status ?? '').replace(/^\* /, '') };
     },
-    async stop() {
-      await proc.stop();
-      temp.remove();
-    },
+    stop: () => daemon.stop(),
   };
 }
 

@@ -1,7 +1,7 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePorts } from './ports.ts';
-import { startProcess, waitForPort } from './processes.ts';
+import { startConfiguredDaemon } from './processes.ts';
 import type { RunningProcess } from './processes.ts';
 import { makeTempDir } from './temp.ts';
 
@@ -92,20 +92,8 @@ export async function startNginxHttp(options: NginxHttpOptions): Promise<Running
     '',
   ].join('\n');
   const configFile = join(temp.path, 'nginx.conf');
-  writeFileSync(configFile, config);
-  const proc = startProcess(
-    'nginx',
-    'nginx',
-    ['-e', 'stderr', '-p', temp.path, '-c', configFile, '-g', `daemon off; pid ${join(temp.path, 'nginx.pid')};`],
-    { cwd: temp.path },
-  );
-  try {
-    await waitForPort(host, readyPort, { process: proc, timeoutMs: 10_000 });
-  } catch (error) {
-    await proc.stop();
-    temp.remove();
-    throw new Error(`${(error as Error).message}\nconfig:\n${config}`);
-  }
+  const daemon = await startConfiguredDaemon({ name: 'nginx', command: 'nginx', args: ['-e', 'stderr', '-p', temp.path, '-c', configFile, '-g', `daemon off; pid ${join(temp.path, 'nginx.pid')};`], config, configFile, temp, ready: { host, port: readyPort } });
+  const proc = daemon.process;
   return {
     host,
     port,
@@ -113,11 +101,8 @@ export async function startNginxHttp(options: NginxHttpOptions): Promise<Running
     config,
     process: proc,
     output: () => `${proc.output()}\naccess log:\n${readAccessLog(accessLog)}`,
-    async stop() {
-      // SIGTERM is NGINX's fast shutdown; the master takes its worker with it.
-      await proc.stop();
-      temp.remove();
-    },
+    // SIGTERM is NGINX's fast shutdown; the master takes its worker with it.
+    stop: () => daemon.stop(),
   };
 }
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 
 /** A child process whose stdout and stderr are kept (for assertion messages) and which can be stopped. */
@@ -147,4 +148,42 @@ export async function waitUntil<T>(what: string, check: () => T | undefined | fa
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 50);
   }
+}
+
+export interface ConfiguredDaemon {
+  readonly process: RunningProcess;
+  /** Stops the process, then removes its temp directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Writes `config` to `configFile`, starts the daemon in the foreground and waits until it listens on
+ * its readiness port (a port that never reaches our server). On failure the process is stopped, the
+ * temp directory removed and the error carries the config, the usual cause.
+ */
+export async function startConfiguredDaemon(options: {
+  name: string;
+  command: string;
+  args: readonly string[];
+  config: string;
+  configFile: string;
+  temp: { path: string; remove(): void };
+  ready: { host: string; port: number };
+}): Promise<ConfiguredDaemon> {
+  writeFileSync(options.configFile, options.config);
+  const proc = startProcess(options.name, options.command, options.args, { cwd: options.temp.path });
+  try {
+    await waitForPort(options.ready.host, options.ready.port, { process: proc, timeoutMs: 10_000 });
+  } catch (error) {
+    await proc.stop();
+    options.temp.remove();
+    throw new Error(`${(error as Error).message}\nconfig:\n${options.config}`);
+  }
+  return {
+    process: proc,
+    async stop() {
+      await proc.stop();
+      options.temp.remove();
+    },
+  };
 }
