@@ -7,6 +7,24 @@ import { startPortico, TEST_PASSWORD, TEST_PASSWORD_HASH } from './support/porti
 import type { RunningPortico } from './support/portico.ts';
 import { freePorts } from './support/ports.ts';
 import { swaks } from './support/mail-probes.ts';
+import { request } from 'node:https';
+
+/** GET over TLS from a chosen 127.0.0.x with HTTP Basic (the server's certificate is self-signed). */
+function jmapGet(port: number, from: string, user: string, password: string): Promise<{ status: number; retryAfter?: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: '/.well-known/jmap', localAddress: from, rejectUnauthorized: false, auth: `${user}:${password}` },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ...(res.headers['retry-after'] ? { retryAfter: String(res.headers['retry-after']) } : {}) }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 const ALICE = 'alice@example.test';
 const BOB = 'bob@example.test';
@@ -14,9 +32,10 @@ const BOB = 'bob@example.test';
 describe('rate limits per client IP and per account on submission', () => {
   let portico: RunningPortico;
   let port: number;
+  let web: number;
 
   before(async () => {
-    [port] = (await freePorts(1)) as [number];
+    [port, web] = (await freePorts(2)) as [number, number];
     portico = await startPortico(`[server]
 hostname = "mail.example.test"
 data-dir = "data"
@@ -24,9 +43,14 @@ shutdown-timeout = "2s"
 [server.listener.sub]
 protocol = "submission"
 bind = ["127.0.0.1:${port}"]
+[server.listener.web]
+protocol = "http"
+bind = ["127.0.0.1:${web}"]
+tls.implicit = true
 [server.rate-limit]
 auth-failure = "2/1h"
 message = "2/1h"
+http-request = "4/1h"
 [server.auto-ban]
 auth.rate = "1000/1h"
 [mail]
@@ -80,5 +104,22 @@ password = "${TEST_PASSWORD_HASH}"
     assert.match(third.transcript, /~> MAIL FROM:<bob@example\.test>\r?\n<~\* 451 4\.7\.1 too many messages; try again in \d+s/);
     // The per-IP count of 127.0.0.33 had room: it was the account that was over.
     assert.notEqual(third.code, 0);
+  });
+
+  test('JMAP: alice\'s locked account is refused 429 before her password is checked; bob\'s requests count per account across addresses', async () => {
+    // After the first test, alice is over her failed-login count on every listener that shares the limits.
+    const locked = await jmapGet(web, '127.0.0.41', ALICE, TEST_PASSWORD);
+    assert.equal(locked.status, 429);
+    assert.match(locked.retryAfter ?? '', /^\d+$/);
+    assert.match(JSON.parse(locked.body).message, /^too many failed authentication attempts; try again in \d+s$/);
+    // bob: four requests from four addresses pass (each address has room), the fifth is over his account's count.
+    for (const from of ['127.0.0.42', '127.0.0.43', '127.0.0.44', '127.0.0.45']) {
+      const ok = await jmapGet(web, from, BOB, TEST_PASSWORD);
+      assert.equal(ok.status, 200, ok.body);
+      assert.equal(JSON.parse(ok.body).username, BOB);
+    }
+    const over = await jmapGet(web, '127.0.0.46', BOB, TEST_PASSWORD);
+    assert.equal(over.status, 429);
+    assert.equal(JSON.parse(over.body).reason, 'rate-limit:http-request');
   });
 });

@@ -11,6 +11,7 @@ import { IGNORE_SECURITY_EVENTS, connectionLogFields } from '@portico/core';
 import type { AcceptedConnection, ConnectionInfo, SecurityEventSink, Verdict } from '@portico/core';
 import { ERR_PUBLIC_URL, ERR_ROUTE_PREFIX, ERR_ROUTE_UPSTREAM, ERR_UNKNOWN_CONNECTION } from './errors.ts';
 import { JMAP_PATHS, jmapRoutes } from './jmap/routes.ts';
+import { answerVerdict } from './verdict-reply.ts';
 import type { MailOptions } from './jmap/types.ts';
 import { DISCOVERY_PATHS, discoveryRoutes } from './discovery/routes.ts';
 import type { DiscoveryOptions } from './discovery/types.ts';
@@ -284,18 +285,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       return reply.code(404).send({ error: 'Not Found', statusCode: 404 });
     }
 
-    if (options.admitRequest) {
-      const verdict = await options.admitRequest(state.info);
-      if (verdict.kind === 'delay') {
-        request.log.debug({ reason: verdict.reason, ms: verdict.ms }, 'request delayed');
-        await sleep(verdict.ms);
-      } else if (verdict.kind === 'refuse') {
-        request.log.info({ reason: verdict.reason, temporary: verdict.temporary }, 'request refused');
-        const status = verdict.temporary ? 429 : 403;
-        if (verdict.temporary && verdict.retryAfter !== undefined) reply.header('retry-after', String(Math.max(0, Math.ceil(verdict.retryAfter))));
-        return reply.code(status).send({ error: statusText(status), message: verdict.message, reason: verdict.reason, statusCode: status });
-      }
-    }
+    if (options.admitRequest && (await answerVerdict(request, reply, await options.admitRequest(state.info)))) return reply;
   });
 
   app.addHook('onSend', async (request, reply) => {

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SecurityEventSink } from '@portico/core';
 import { sendProblem } from './jmap/errors.ts';
-import type { AccountsAccess } from './jmap/types.ts';
+import type { AccountsAccess, MailOptions } from './jmap/types.ts';
+import { answerVerdict } from './verdict-reply.ts';
 
 /**
  * HTTP Basic authentication (RFC 7617) against the configured accounts, only over TLS: the request's
@@ -17,6 +18,8 @@ export interface BasicAuthOptions {
   accounts: AccountsAccess;
   events: SecurityEventSink;
   realm?: string;
+  /** MailOptions.admitAccount: refuses a login or a request by account (rate limits). */
+  admitAccount?: MailOptions['admitAccount'];
   /** How long a verified user/password pair is remembered (scrypt is slow on purpose). Default 60 s. */
   cacheMs?: number;
 }
@@ -64,7 +67,10 @@ export function createBasicAuth(options: BasicAuthOptions): Authenticate {
     const key = credentials ? createHash('sha256').update(`${address}\0${credentials.password}`).digest('base64') : '';
     const now = Date.now();
     const until = verified.get(key);
-    if (credentials && address && until !== undefined && until > now) return address;
+    if (credentials && address && until !== undefined && until > now) return admitted(request, reply, address);
+    if (address && options.admitAccount && (await answerVerdict(request, reply, await options.admitAccount(request.connection, address, 'login')))) {
+      return undefined;
+    }
     const ok = credentials !== undefined && address !== undefined && (await options.accounts.verify(address, credentials.password));
     if (!ok) {
       options.events.report({
@@ -78,6 +84,11 @@ export function createBasicAuth(options: BasicAuthOptions): Authenticate {
     }
     verified.set(key, now + cacheMs);
     if (verified.size > 1000) verified.delete(verified.keys().next().value!);
-    return address;
+    return admitted(request, reply, address);
   };
+
+  async function admitted(request: FastifyRequest, reply: FastifyReply, address: string): Promise<string | undefined> {
+    if (!options.admitAccount) return address;
+    return (await answerVerdict(request, reply, await options.admitAccount(request.connection, address, 'request'))) ? undefined : address;
+  }
 }

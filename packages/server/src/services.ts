@@ -6,6 +6,7 @@ import { MailAuthenticator } from '@portico/mailauth';
 import { handleSmtpSession } from '@portico/smtp';
 import { createHttpApp } from '@portico/http';
 import type { DiscoveryService, HttpApp } from '@portico/http';
+import type { RateLimits } from '@portico/ratelimit';
 import { forwardedResolver } from '@portico/listener';
 import { createAutoBan, openBanStore, openRedis, RateLimitRegistry } from './policies.ts';
 import { maildirMailboxAccess } from './mailbox-access.ts';
@@ -84,10 +85,7 @@ export async function createServices(config: Config, logger: Logger, dataDir: st
               if (perIp.kind !== 'allow' || listener.protocol !== 'submission') return perIp;
               return limits.consume('message', accountKey(sender));
             },
-            admitLogin: async (info: ConnectionInfo, account: string) => {
-              const perIp = await limits.peek('auth-failure', info.client.address);
-              return perIp.kind !== 'allow' ? perIp : limits.peek('auth-failure', accountKey(account));
-            },
+            admitLogin: (info: ConnectionInfo, account: string) => admitLogin(limits, info, account),
           } as const;
           return (conn) => handleSmtpSession(conn, options);
         }
@@ -101,7 +99,12 @@ export async function createServices(config: Config, logger: Logger, dataDir: st
             events,
             scanPaths: config.server['auto-ban'].scan.paths,
             admitRequest: (info: ConnectionInfo) => limits.check(info, 'http-request'),
-            mail: { accounts, mailbox },
+            mail: {
+              accounts,
+              mailbox,
+              admitAccount: async (info: ConnectionInfo, account: string, stage: 'login' | 'request') =>
+                stage === 'login' ? admitLogin(limits, info, account) : limits.consume('http-request', accountKey(account)),
+            },
             discovery: { hostname: config.server.hostname, domains: [...config.mail.domains], services: publicServices(config) },
           });
           httpApps.push(app);
@@ -135,4 +138,10 @@ export function publicServices(config: Config): DiscoveryService[] {
 /** Rate-limit keys for accounts, apart from client IPs. */
 function accountKey(address: string): string {
   return `account:${address.toLowerCase()}`;
+}
+
+/** Before a password is checked: refused while the client IP or the account is over its failed-login limit. */
+async function admitLogin(limits: RateLimits, info: ConnectionInfo, account: string): Promise<Verdict> {
+  const perIp = await limits.peek('auth-failure', info.client.address);
+  return perIp.kind !== 'allow' ? perIp : limits.peek('auth-failure', accountKey(account));
 }

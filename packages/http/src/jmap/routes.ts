@@ -29,7 +29,7 @@ export interface JmapRoutesOptions {
 
 export function jmapRoutes(options: JmapRoutesOptions) {
   return async (app: FastifyInstance) => {
-    const authenticate = createBasicAuth({ accounts: options.mail.accounts, events: options.events });
+    const authenticate = createBasicAuth({ accounts: options.mail.accounts, events: options.events, ...(options.mail.admitAccount ? { admitAccount: options.mail.admitAccount } : {}) });
     const state = new MailState(options.mail.mailbox);
     const parsed = new ParsedCache();
     const streams = createEventStreams(state, options.mail.pushPollMs ?? 5000);

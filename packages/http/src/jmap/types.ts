@@ -1,3 +1,4 @@
+import type { ConnectionInfo, Verdict } from '@portico/core';
 /**
  * What JMAP needs from the mail store, as interfaces: the http package never imports @portico/store.
  * The server adapts its MaildirStore and Accounts to these (packages/server/src/mailbox-access.ts).
@@ -33,6 +34,11 @@ export interface AccountsAccess {
 export interface MailOptions {
   accounts: AccountsAccess;
   mailbox: MailboxAccess;
+  /**
+   * Policy per account: 'login' before a password is checked (failed-login limits), 'request' for
+   * every authenticated request (per-account request limits). Mapped like admitRequest (429/403).
+   */
+  admitAccount?(info: ConnectionInfo, account: string, stage: 'login' | 'request'): Promise<Verdict>;
   /** How often an open JMAP event source looks for state changes. Default 5 s. */
   pushPollMs?: number;
 }
