@@ -36,6 +36,13 @@ export function crossCheck(config: ParsedConfig): { path: PropertyKey[]; message
       problems.push({ path: ['mail', 'accounts', address], message: `the domain "${domain}" is not in mail.domains` });
     }
   }
+  const postmaster = config.mail.postmaster;
+  if (postmaster !== undefined) {
+    const domain = postmaster.slice(postmaster.lastIndexOf('@') + 1).toLowerCase();
+    if (!config.mail.domains.map((d) => d.toLowerCase()).includes(domain)) {
+      problems.push({ path: ['mail', 'postmaster'], message: `the domain "${domain}" is not in mail.domains` });
+    }
+  }
   if (config.store.backend === 'redis' && !config.store.url) {
     problems.push({ path: ['store', 'url'], message: 'is required when store.backend = "redis" (e.g. "redis://127.0.0.1:6379")' });
   }

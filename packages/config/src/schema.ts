@@ -83,6 +83,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       domains: z.array(z.string().min(1)).default([]),
       accounts: z.record(z.email(), z.strictObject({ password: passwordHash })).default({}),
+      postmaster: z.email().optional(),
     })
     .prefault({}),
   'mail-auth': z

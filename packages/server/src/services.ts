@@ -75,6 +75,7 @@ export async function createServices(config: Config, logger: Logger, dataDir: st
             mode: listener.protocol,
             hostname: config.server.hostname,
             domains: config.mail.domains,
+            ...(config.mail.postmaster ? { postmaster: config.mail.postmaster } : {}),
             accounts,
             deliver: (address: string, message: Buffer) => store.deliver(address, message),
             mailAuth,

@@ -52,6 +52,11 @@ export interface SmtpOptions {
   readonly hostname: string;
   /** `[mail] domains`: local domains; anything else is relaying. */
   readonly domains: readonly string[];
+  /**
+   * Where mail to "Postmaster" and postmaster@<local domain> goes when no such account exists
+   * (`mail.postmaster`). Default postmaster@<first domain>: a Maildir the operator can read.
+   */
+  readonly postmaster?: string;
   readonly accounts: SmtpAccounts;
   readonly deliver: SmtpDeliver;
   readonly mailAuth?: SmtpMailAuth;

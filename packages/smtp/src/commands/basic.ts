@@ -21,6 +21,14 @@ export function vrfy(session: SessionContext, args: string): void {
   session.send(R.vrfy);
 }
 
+/** Lists what this session can still use: STARTTLS until encrypted, AUTH on submission only. */
 export function help(session: SessionContext): void {
-  session.send(R.help);
+  const starttls = session.encrypted ? '' : ' STARTTLS';
+  const auth = session.options.mode === 'submission' && !session.account ? ' AUTH' : '';
+  session.send(R.help(starttls + auth));
+}
+
+/** RFC 5321 4.2.4: a known command we do not offer (mailing-list expansion) is 502, not 500. */
+export function expn(session: SessionContext): void {
+  session.send(R.notImplemented);
 }

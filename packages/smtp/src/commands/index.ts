@@ -1,6 +1,6 @@
 import type { SessionContext } from '../context.ts';
 import { auth } from './auth.ts';
-import { help, noop, quit, rset, vrfy } from './basic.ts';
+import { expn, help, noop, quit, rset, vrfy } from './basic.ts';
 import { data } from './data.ts';
 import { ehlo, helo } from './helo.ts';
 import { mail } from './mail.ts';
@@ -19,6 +19,7 @@ export const COMMANDS: ReadonlyMap<string, CommandHandler> = new Map<string, Com
   ['NOOP', noop],
   ['QUIT', quit],
   ['VRFY', vrfy],
+  ['EXPN', expn],
   ['HELP', help],
   ['STARTTLS', starttls],
   ['AUTH', auth],

@@ -12,6 +12,13 @@ export async function rcpt(session: SessionContext, args: string): Promise<void>
   const [param] = path.params.keys();
   if (param !== undefined) return session.send(R.badParameter(param));
   const recipient = path.address;
+  // RFC 5321 4.5.1: "Postmaster" (no domain) and postmaster@ every local domain must be accepted.
+  const postmaster = recipient.toLowerCase() === 'postmaster' || isLocalPostmaster(recipient, options.domains);
+  if (postmaster && !(await options.accounts.exists(recipient))) {
+    if (tx.recipients.length >= limits.maxRecipients) return session.send(R.tooManyRecipients);
+    tx.recipients.push(options.postmaster ?? `postmaster@${options.domains[0] ?? options.hostname}`);
+    return session.send(R.recipientOk);
+  }
   if (!isMailbox(recipient)) return session.send(R.badAddress);
   if (!isAscii(recipient) && !tx.smtputf8) return session.send(R.utf8NotDeclared);
   if (tx.recipients.length >= limits.maxRecipients) return session.send(R.tooManyRecipients);
@@ -23,4 +30,11 @@ export async function rcpt(session: SessionContext, args: string): Promise<void>
   if (!(await options.accounts.exists(recipient))) return session.send(R.noSuchUser);
   tx.recipients.push(recipient);
   session.send(R.recipientOk);
+}
+
+function isLocalPostmaster(recipient: string, domains: readonly string[]): boolean {
+  const at = recipient.lastIndexOf('@');
+  if (at === -1 || recipient.slice(0, at).toLowerCase() !== 'postmaster') return false;
+  const domain = recipient.slice(at + 1).toLowerCase();
+  return domains.some((d) => d.toLowerCase() === domain);
 }
