@@ -39,7 +39,7 @@ const HELO = 'client.example.org';
 const SENDER = 'someone@example.org';
 const FOREIGN = 'relay.example.net';
 /** HELP lists what the session can still use: STARTTLS until encrypted, AUTH on submission only. */
-const helpText = (extra: string) => `2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP${extra}; see RFC 5321`;
+const helpText = (extra: string) => `2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP${extra}; see RFC 5321`;
 const HELP_TEXT = helpText(' STARTTLS');
 const VRFY_TEXT = '2.5.0 Cannot VRFY user, but will accept message and attempt delivery';
 
@@ -169,9 +169,9 @@ describe('nmap 7.93 NSE scripts (Debian nmap) against the three listeners', () =
   test('smtp-commands: the EHLO keywords and the HELP text of each listener (STARTTLS offered on plain ports, AUTH only over TLS)', explained(async (t) => {
     explainPortico(t);
     const greets = `${HOST} greets ${HELO} [127.0.0.1]`;
-    assert.equal(script(t, ports.mx, 'smtp-commands'), `${greets}, PIPELINING, SIZE 26214400, 8BITMIME, ENHANCEDSTATUSCODES, STARTTLS, SMTPUTF8\n ${HELP_TEXT}`);
-    assert.equal(script(t, ports.sub, 'smtp-commands'), `${greets}, PIPELINING, SIZE 26214400, 8BITMIME, ENHANCEDSTATUSCODES, STARTTLS, SMTPUTF8\n ${helpText(' STARTTLS AUTH')}`);
-    assert.equal(script(t, ports.subs, 'smtp-commands'), `${greets}, PIPELINING, SIZE 26214400, 8BITMIME, ENHANCEDSTATUSCODES, AUTH PLAIN LOGIN, SMTPUTF8\n ${helpText(' AUTH')}`);
+    assert.equal(script(t, ports.mx, 'smtp-commands'), `${greets}, PIPELINING, SIZE 26214400, 8BITMIME, CHUNKING, ENHANCEDSTATUSCODES, STARTTLS, SMTPUTF8\n ${HELP_TEXT}`);
+    assert.equal(script(t, ports.sub, 'smtp-commands'), `${greets}, PIPELINING, SIZE 26214400, 8BITMIME, CHUNKING, ENHANCEDSTATUSCODES, STARTTLS, SMTPUTF8\n ${helpText(' STARTTLS AUTH')}`);
+    assert.equal(script(t, ports.subs, 'smtp-commands'), `${greets}, PIPELINING, SIZE 26214400, 8BITMIME, CHUNKING, ENHANCEDSTATUSCODES, AUTH PLAIN LOGIN, SMTPUTF8\n ${helpText(' AUTH')}`);
   }));
 
   test('smtp-open-relay on both submission listeners: "Server isn\'t an open relay, authentication needed" (MAIL before AUTH is 530)', explained(async (t) => {
@@ -507,8 +507,8 @@ describe('Python smtplib as the client', () => {
     explainPortico(t);
     explainOnFailure(t, 'python', () => transcript);
     const { postmaster_bare: _bare, postmaster_domain: _domain, ...rest } = out;
-    const plainFeatures = ['8bitmime', 'enhancedstatuscodes', 'pipelining', 'size', 'smtputf8', 'starttls'];
-    const ehloText = `${HOST} greets ${HELO} [127.0.0.1]\nPIPELINING\nSIZE 26214400\n8BITMIME\nENHANCEDSTATUSCODES\nSTARTTLS\nSMTPUTF8`;
+    const plainFeatures = ['8bitmime', 'chunking', 'enhancedstatuscodes', 'pipelining', 'size', 'smtputf8', 'starttls'];
+    const ehloText = `${HOST} greets ${HELO} [127.0.0.1]\nPIPELINING\nSIZE 26214400\n8BITMIME\nCHUNKING\nENHANCEDSTATUSCODES\nSTARTTLS\nSMTPUTF8`;
     assert.deepEqual(rest, {
       ehlo: [250, ehloText],
       features: plainFeatures,
@@ -523,8 +523,8 @@ describe('Python smtplib as the client', () => {
       relay: { [`x@${FOREIGN}`]: [554, '5.7.1 Relaying denied'] },
       size: [552, '5.3.4 Message size exceeds fixed maximum message size of 26214400 bytes'],
       starttls: [220, '2.0.0 Ready to start TLS'],
-      tls_ehlo: [250, `${HOST} greets ${HELO} [127.0.0.1]\nPIPELINING\nSIZE 26214400\n8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8`],
-      tls_features: ['8bitmime', 'enhancedstatuscodes', 'pipelining', 'size', 'smtputf8'],
+      tls_ehlo: [250, `${HOST} greets ${HELO} [127.0.0.1]\nPIPELINING\nSIZE 26214400\n8BITMIME\nCHUNKING\nENHANCEDSTATUSCODES\nSMTPUTF8`],
+      tls_features: ['8bitmime', 'chunking', 'enhancedstatuscodes', 'pipelining', 'size', 'smtputf8'],
       smtputf8: {},
       quit: [221, `2.0.0 ${HOST} closing connection`],
       sub_features: plainFeatures,
@@ -533,7 +533,7 @@ describe('Python smtplib as the client', () => {
       bad_login: [535, '5.7.8 Authentication credentials invalid'],
       auth_login: [235, '2.7.0 Authentication successful'],
       not_owned: [553, `5.7.1 Sender address is not owned by ${ACCOUNT}`],
-      subs_features: ['8bitmime', 'auth', 'enhancedstatuscodes', 'pipelining', 'size', 'smtputf8'],
+      subs_features: ['8bitmime', 'auth', 'chunking', 'enhancedstatuscodes', 'pipelining', 'size', 'smtputf8'],
       auth_plain: [235, '2.7.0 Authentication successful'],
       subs_send: {},
     });

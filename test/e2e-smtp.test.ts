@@ -219,7 +219,7 @@ password = "${TEST_PASSWORD_HASH}"
     assert.equal(
       ehlo?.text,
       `250-${HOST} greets ${HELO} [127.0.0.5]\r\n250-PIPELINING\r\n250-SIZE ${/SIZE (\d+)/.exec(ehlo?.text ?? '')?.[1]}\r\n` +
-        '250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-STARTTLS\r\n250 SMTPUTF8\r\n',
+        '250-8BITMIME\r\n250-CHUNKING\r\n250-ENHANCEDSTATUSCODES\r\n250-STARTTLS\r\n250 SMTPUTF8\r\n',
     );
     assert.equal(
       (await client.command(`AUTH PLAIN ${authPlain(ACCOUNT, TEST_PASSWORD)}`))?.text,

@@ -7,6 +7,8 @@ export interface Transaction {
   sender: string;
   recipients: string[];
   smtputf8: boolean;
+  /** BDAT chunks received so far (RFC 3030); DATA is refused once there are any. */
+  chunks?: { parts: Buffer[]; size: number; tooBig: boolean };
 }
 
 /** What a command handler sees of the session (session.ts implements it). */
@@ -25,6 +27,11 @@ export interface SessionContext {
   expectLine(handler: (line: string) => Promise<void> | void): void;
   /** Switch to reading message content; called after 354. */
   beginData(): void;
+  /**
+   * BDAT: the next `size` octets are a chunk; `done` gets them (undefined when `keep` is false: the
+   * bytes are counted and dropped, never buffered).
+   */
+  readChunk(size: number, keep: boolean, done: (bytes: Buffer | undefined) => Promise<void> | void): void;
   /** 220 sent; discard buffered input, run the handshake, continue on the new connection. */
   startTls(): Promise<void>;
   /** Send the reply (if any), then close. */

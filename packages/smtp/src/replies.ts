@@ -36,7 +36,7 @@ export const R = {
   authOk: reply(235, '2.7.0 Authentication successful'),
   authChallenge: (base64: string) => reply(334, base64),
   vrfy: reply(252, '2.5.0 Cannot VRFY user, but will accept message and attempt delivery'),
-  help: (extra: string) => reply(214, `2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP${extra}; see RFC 5321`),
+  help: (extra: string) => reply(214, `2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP${extra}; see RFC 5321`),
 
   timeout: (hostname: string) => reply(421, `4.4.2 ${hostname} Error: timeout exceeded`),
   tooManyErrors: (hostname: string) => reply(421, `4.7.0 ${hostname} Error: too many errors`),

@@ -27,6 +27,7 @@ test('greeting and EHLO extensions (plain smtp listener: STARTTLS, no AUTH)', as
       '250-PIPELINING',
       '250-SIZE 26214400',
       '250-8BITMIME',
+      '250-CHUNKING',
       '250-ENHANCEDSTATUSCODES',
       '250-STARTTLS',
       '250 SMTPUTF8',
@@ -90,7 +91,8 @@ test('recipients: unknown user 550 5.1.1, other domain 554 5.7.1, limits and seq
     assert.equal(await d.command('RCPT TO:<bob@example.test>'), '452 4.5.3 Too many recipients');
     assert.equal(await d.command('RSET'), '250 2.0.0 Reset OK');
     assert.equal(await d.command('RCPT TO:<alice@example.test>'), '503 5.5.1 Send MAIL first');
-    assert.equal(await d.command('BDAT 10 LAST'), '500 5.5.1 Unrecognized command');
+    d.write('BDAT 10 LAST\r\n0123456789');
+    assert.equal(await d.reply(), '503 5.5.1 Send MAIL first');
     assert.equal(await d.command('MAIL FROM:<ü@example.org>'), '553 5.6.7 Non-ASCII address requires the SMTPUTF8 parameter');
     assert.equal(await d.command('MAIL FROM:<ü@example.org> SMTPUTF8'), '250 2.1.0 Sender OK');
     d.end();
@@ -344,4 +346,50 @@ test('a client that sends everything and half-closes still gets every reply', as
   assert.match(await c.reply(), /^250 2\.0\.0 OK: queued as /);
   assert.equal(await c.reply(), '221 2.0.0 mail.example.test closing connection');
   assert.equal(smtp.stored.length, before + 1);
+});
+
+test('CHUNKING: BDAT chunks are taken byte for byte, a terminator inside them is only content, LAST stores', async () => {
+  const c = await greeted();
+  const before = smtp.stored.length;
+  await c.command('EHLO b.example.org');
+  await c.command('MAIL FROM:<x@example.org>');
+  await c.command('RCPT TO:<alice@example.test>');
+  // The first chunk holds what would end DATA and a smuggled command: with BDAT both are content.
+  const first = 'Subject: chunked\r\n\r\n.\r\nMAIL FROM:<evil@example.org>\r\n';
+  c.write(`BDAT ${Buffer.byteLength(first)}\r\n${first}`);
+  assert.equal(await c.reply(), `250 2.0.0 ${Buffer.byteLength(first)} octets received`);
+  assert.equal(await c.command('DATA'), '503 5.5.1 DATA after BDAT; finish with BDAT <size> LAST');
+  // Pipelined: the last chunk and the next command in one write.
+  const last = 'end\r\n';
+  c.write(`BDAT ${last.length} LAST\r\n${last}NOOP\r\n`);
+  assert.match(await c.reply(), /^250 2\.0\.0 OK: queued as /);
+  assert.equal(await c.reply(), '250 2.0.0 OK');
+  const stored = smtp.stored.slice(before);
+  assert.equal(stored.length, 1);
+  assert.ok(stored[0]!.text.endsWith('Subject: chunked\r\n\r\n.\r\nMAIL FROM:<evil@example.org>\r\nend\r\n'), stored[0]!.text);
+  c.end();
+});
+
+test('CHUNKING: a refused chunk is still read (never taken for commands); over SIZE is 552; a bad BDAT closes', async () => {
+  const h = await startHarness({ options: { limits: { maxMessageSize: 100 } } });
+  try {
+    const c = await greeted(h);
+    await c.command('EHLO b.example.org');
+    // No transaction: 503, and the chunk's "QUIT" line is not obeyed.
+    c.write('BDAT 6\r\nQUIT\r\nNOOP\r\n');
+    assert.equal(await c.reply(), '503 5.5.1 Send MAIL first');
+    assert.equal(await c.reply(), '250 2.0.0 OK');
+    await c.command('MAIL FROM:<x@example.org>');
+    await c.command('RCPT TO:<alice@example.test>');
+    c.write(`BDAT 80\r\n${'x'.repeat(78)}\r\n`);
+    assert.equal(await c.reply(), '250 2.0.0 80 octets received');
+    c.write(`BDAT 40 LAST\r\n${'y'.repeat(38)}\r\n`);
+    assert.equal(await c.reply(), '552 5.3.4 Message size exceeds fixed maximum message size of 100 bytes');
+    assert.equal(h.stored.length, 0);
+    // The chunk size is the only way to find the next command: without it the session ends.
+    assert.equal(await c.command('BDAT lots'), '501 5.5.4 Syntax error: expected BDAT <size> [LAST]; closing, the chunk cannot be skipped');
+    await c.waitClosed();
+  } finally {
+    await h.close();
+  }
 });

@@ -38,6 +38,7 @@ class Session implements SessionContext {
 
   #lines: LineReader;
   #data: DataReader | undefined;
+  #chunk: { remaining: number; parts: Buffer[] | undefined; done: (bytes: Buffer | undefined) => Promise<void> | void } | undefined;
   #continuation: ((line: string) => Promise<void> | void) | undefined;
   #busy = false;
   #closed = false;
@@ -120,6 +121,18 @@ class Session implements SessionContext {
     this.#busy = true;
     try {
       while (!this.#closed) {
+        if (this.#chunk) {
+          const chunk = this.#chunk;
+          const input = this.#lines.takeRest();
+          const take = Math.min(input.length, chunk.remaining);
+          chunk.parts?.push(input.subarray(0, take));
+          chunk.remaining -= take;
+          this.#lines.push(input.subarray(take));
+          if (chunk.remaining > 0) break;
+          this.#chunk = undefined;
+          await chunk.done(chunk.parts ? Buffer.concat(chunk.parts) : undefined);
+          continue;
+        }
         if (this.#data) {
           const result = this.#data.push(this.#lines.takeRest());
           if (!result) break;
@@ -191,6 +204,10 @@ class Session implements SessionContext {
 
   beginData(): void {
     this.#data = new DataReader(this.limits.maxMessageSize);
+  }
+
+  readChunk(size: number, keep: boolean, done: (bytes: Buffer | undefined) => Promise<void> | void): void {
+    this.#chunk = { remaining: size, parts: keep ? [] : undefined, done };
   }
 
   async startTls(): Promise<void> {

@@ -3,13 +3,15 @@ import { IGNORE_SECURITY_EVENTS } from '@portico/core';
 import type { SessionContext } from '../context.ts';
 import type { DataResult } from '../data-reader.ts';
 import { receivedHeader, returnPathHeader } from '../received-header.ts';
-import { R, verdictReply } from '../replies.ts';
+import { R, reply, verdictReply } from '../replies.ts';
 
 export function data(session: SessionContext, args: string): void {
   if (args.trim() !== '') return session.send(R.syntax('DATA takes no parameters'));
   const tx = session.transaction;
   if (!tx) return session.send(R.mailFirst);
   if (tx.recipients.length === 0) return session.send(R.noValidRecipients);
+  // RFC 3030 2: DATA and BDAT do not mix in one transaction.
+  if (tx.chunks) return session.send(reply(503, '5.5.1 DATA after BDAT; finish with BDAT <size> LAST'));
   session.send(R.startData);
   session.beginData();
 }

@@ -15,6 +15,7 @@ export function ehlo(session: SessionContext, args: string): void {
     'PIPELINING',
     `SIZE ${limits.maxMessageSize}`,
     '8BITMIME',
+    'CHUNKING',
     'ENHANCEDSTATUSCODES',
   ];
   if (conn.startTls && !session.encrypted) lines.push('STARTTLS');

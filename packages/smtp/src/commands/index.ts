@@ -1,6 +1,7 @@
 import type { SessionContext } from '../context.ts';
 import { auth } from './auth.ts';
 import { expn, help, noop, quit, rset, vrfy } from './basic.ts';
+import { bdat } from './bdat.ts';
 import { data } from './data.ts';
 import { ehlo, helo } from './helo.ts';
 import { mail } from './mail.ts';
@@ -15,6 +16,7 @@ export const COMMANDS: ReadonlyMap<string, CommandHandler> = new Map<string, Com
   ['MAIL', mail],
   ['RCPT', rcpt],
   ['DATA', data],
+  ['BDAT', bdat],
   ['RSET', rset],
   ['NOOP', noop],
   ['QUIT', quit],
