@@ -29,7 +29,8 @@ if (kind === 'bare') {
     maxConnections: 100_000,
     maxConnectionsPerIp: 100_000,
     errors: { proxyTimeout: 'x\r\n', proxyRefused: 'x\r\n', tooManyConnections: 'x\r\n', refused: () => 'x\r\n' },
-    logger: createLogger(pino.destination({ dest: '/dev/null', sync: true })),
+    // createLogger types its destination as a Node stream; a pino destination is what pino takes.
+    logger: createLogger(pino.destination({ dest: '/dev/null', sync: true }) as unknown as NodeJS.WritableStream),
     admit: () => ALLOW,
     onConnection(conn) {
       conn.socket.write('2');

@@ -8,14 +8,15 @@
 // receiving nothing. The listener runs at info (the default: two log lines per connection) and at
 // warn (no per-connection line), which shows what the logging costs.
 //
-// Noise: both processes share the machine with the client, so every case is measured in several
-// rounds, interleaved and in rotating order, and the median round is reported.
+// Noise: the servers share the machine with the client (and whatever else runs), so every case is
+// measured in several rounds, interleaved and in rotating order. A ratio is taken within each round
+// (a case against its baseline measured moments apart) and the median of those is reported.
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { once } from 'node:events';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4000);
-const ROUNDS = 5;
+const ROUNDS = 7;
 const CONCURRENCY = 32;
 const here = new URL('.', import.meta.url).pathname;
 
@@ -125,17 +126,17 @@ export async function run(): Promise<string[]> {
     for (const server of Object.values(servers)) server.stop();
   }
 
-  const base = median(bareNone.samples);
-  const ratio = (us: number, of: number) => `${(us / of).toFixed(2)}x`;
+  /** Median over rounds of this case's CPU divided by the baseline's in the same round. */
+  const ratio = (c: Case, baseline: Case) => `${median(c.samples.map((us, round) => us / baseline.samples[round]!)).toFixed(2)}x`;
   const row = (c: Case) => {
     const us = median(c.samples);
-    const like = c.baseline ? ratio(us, median(c.baseline.samples)) : '';
+    const like = c.baseline ? ratio(c, c.baseline) : '';
     const spread = `${Math.min(...c.samples).toFixed(0)}-${Math.max(...c.samples).toFixed(0)}`;
-    return `| ${c.name.padEnd(44)} | ${us.toFixed(1).padStart(7)} | ${spread.padStart(14)} | ${like.padStart(19)} | ${ratio(us, base).padStart(18)} |`;
+    return `| ${c.name.padEnd(44)} | ${us.toFixed(1).padStart(7)} | ${spread.padStart(14)} | ${like.padStart(19)} | ${ratio(c, bareNone).padStart(18)} |`;
   };
   return [
     `${ROUNDS} rounds of ${Math.ceil(CONNECTIONS / ROUNDS)} connections per case, ${CONCURRENCY} at a time; ` +
-      'server CPU (user+system) per connection, median round',
+      'server CPU (user+system) per connection, median round; ratios: median of per-round ratios',
     `| ${'server'.padEnd(44)} | µs/conn | rounds min-max | vs bare, same bytes | vs bare, no header |`,
     `|${'-'.repeat(46)}|---------|----------------|${'-'.repeat(21)}|${'-'.repeat(20)}|`,
     ...cases.map(row),

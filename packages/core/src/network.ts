@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { IPV4_MAPPED_PREFIX, parseDottedQuad, parseIpv4OrMapped } from './ipv4.ts';
 
 /**
  * IP addresses and networks in canonical form. ipaddr.js accepts forms we must not
@@ -36,6 +37,11 @@ function parseStrict(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
  * zero-compressed. Undefined for anything that is not a strictly written address.
  */
 export function canonicalAddress(text: string): string | undefined {
+  // Fast path for what the kernel reports on every connection: a dotted quad is already canonical.
+  if (parseDottedQuad(text) >= 0) return text;
+  if (text.startsWith(IPV4_MAPPED_PREFIX) && parseDottedQuad(text, IPV4_MAPPED_PREFIX.length) >= 0) {
+    return text.slice(IPV4_MAPPED_PREFIX.length);
+  }
   const parsed = parseStrict(text);
   if (!parsed) return undefined;
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
@@ -75,11 +81,25 @@ export function parseNetwork(text: string): NetworkParse {
   return { ok: true, network: Object.freeze({ kind, text: slash === -1 ? address.toString() : canonical, address, prefix }) };
 }
 
+/** An IPv4 network as numbers, so that checking a dotted quad needs no parsing library. */
+interface Ipv4Range {
+  readonly base: number;
+  readonly mask: number;
+}
+
+function ipv4Range(network: Network): Ipv4Range {
+  const [a, b, c, d] = (network.address as ipaddr.IPv4).octets as [number, number, number, number];
+  const mask = network.prefix === 0 ? 0 : (0xffffffff << (32 - network.prefix)) >>> 0;
+  return { base: (((a << 24) | (b << 16) | (c << 8) | d) & mask) >>> 0, mask };
+}
+
 /** A fixed set of networks; `has` takes any address text and maps IPv4-mapped IPv6 to IPv4. */
 export class NetworkList {
   readonly networks: readonly Network[];
+  readonly #ipv4: readonly Ipv4Range[];
   constructor(networks: readonly Network[]) {
     this.networks = Object.freeze([...networks]);
+    this.#ipv4 = this.networks.filter((n) => n.kind === 'ipv4').map(ipv4Range);
   }
 
   static parse(texts: readonly string[]): NetworkList {
@@ -98,6 +118,12 @@ export class NetworkList {
 
   has(addressText: string): boolean {
     if (this.networks.length === 0 || !addressText) return false;
+    // Fast path: the peer of nearly every connection is a plain or mapped dotted quad.
+    const ipv4 = parseIpv4OrMapped(addressText);
+    if (ipv4 >= 0) {
+      for (const range of this.#ipv4) if (((ipv4 & range.mask) >>> 0) === range.base) return true;
+      return false;
+    }
     let address: ipaddr.IPv4 | ipaddr.IPv6;
     try {
       // process() maps ::ffff:a.b.c.d to IPv4 so it can match IPv4 networks.

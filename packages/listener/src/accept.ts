@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import {
@@ -12,15 +12,16 @@ import type { AcceptedConnection, ConnectionInfo, Endpoint } from '@portico/core
 import type { ListenerOptions } from './options.ts';
 import type { ConnectionLimits } from './limits.ts';
 import { readProxyHeader } from './read-proxy-header.ts';
+import type { HeaderOutcome } from './read-proxy-header.ts';
 import { guardAgainstUntrustedHeader } from './untrusted-guard.ts';
 import { tlsStateFromProxy, tlsStateOfSocket } from './tls-state.ts';
+import { firstChunk, handshake } from './tls-handshake.ts';
 import { ReplayStream } from './replay-stream.ts';
 import { detectProxyHeader } from './proxy-protocol/index.ts';
 import type { ProxyHeader } from './proxy-protocol/index.ts';
 
 /** How long a refused or timed-out client gets to read our last words before the socket is destroyed. */
 const LINGER_MS = 2000;
-const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export interface ListenerContext {
   readonly options: ListenerOptions;
@@ -43,21 +44,51 @@ function endpoint(address: string | undefined, port: number | undefined): Endpoi
   return { address: canonicalSocketAddress(address), port: port ?? 0 };
 }
 
+/** Who the client is, as the PROXY header (or its absence) tells. No `server`: the socket's own local end. */
 interface Origin {
   readonly client: Endpoint;
-  readonly server: Endpoint;
+  readonly server?: Endpoint;
   readonly via: ConnectionInfo['via'];
   readonly header?: ProxyHeader;
 }
 
-function originFromHeader(header: ProxyHeader, peer: Endpoint, local: Endpoint): Origin {
-  if (header.command === 'LOCAL') return { client: peer, server: local, via: 'proxy-v2-local', header };
+function originFromHeader(header: ProxyHeader, peer: Endpoint): Origin {
+  if (header.command === 'LOCAL') return { client: peer, via: 'proxy-v2-local', header };
   const via = header.version === 1 ? 'proxy-v1' : 'proxy-v2';
-  if (!header.source || !header.destination) return { client: peer, server: local, via, header };
+  if (!header.source || !header.destination) return { client: peer, via, header };
   return { client: header.source, server: header.destination, via, header };
 }
 
-export async function acceptConnection(socket: Socket, context: ListenerContext): Promise<void> {
+/**
+ * What the connection's one 'close' listener has to undo and report, filled in as the setup goes.
+ * `log` is set when 'connection open' is logged, so that a 'connection closed' line follows; it is
+ * the latest logger (STARTTLS replaces it), and `reason` is what the protocol reported.
+ */
+interface ConnectionRecord {
+  countedClient?: string;
+  log?: Logger;
+  reason: string;
+  /** Health checks (PROXY v2 LOCAL) log their open and close lines at debug, everything else at info. */
+  level: 'info' | 'debug';
+  readonly openedAt: number;
+}
+
+function logClosed(socket: Socket, record: ConnectionRecord): void {
+  record.log?.[record.level](
+    { durationMs: Date.now() - record.openedAt, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten, reason: record.reason },
+    'connection closed',
+  );
+}
+
+function ignore(): void {}
+
+/**
+ * Sets up one accepted socket and hands it to the protocol. It runs to the end in the current turn
+ * unless it must wait (a PROXY header, a TLS handshake, an asynchronous policy), and allocates
+ * little on the way: it runs for every connection. `boundLocal` is the local end of every socket of
+ * a server bound to one address (no getsockname needed).
+ */
+export async function acceptConnection(socket: Socket, context: ListenerContext, boundLocal?: Endpoint): Promise<void> {
   const { options, limits } = context;
   const openedAt = Date.now();
   if (socket.remoteAddress === undefined) {
@@ -67,8 +98,7 @@ export async function acceptConnection(socket: Socket, context: ListenerContext)
     return;
   }
   const peer = endpoint(socket.remoteAddress, socket.remotePort);
-  const local = endpoint(socket.localAddress, socket.localPort);
-  socket.on('error', () => {}); // every failure below is handled through 'close'; none may crash the process
+  socket.on('error', ignore); // every failure below is handled through 'close'; none may crash the process
 
   if (!limits.openSocket()) {
     options.logger.warn({ listener: options.id, peer: peer.address }, 'refused: listener is at max-connections');
@@ -76,59 +106,37 @@ export async function acceptConnection(socket: Socket, context: ListenerContext)
     return;
   }
   context.sockets.add(socket);
-  socket.once('close', () => {
+  // One listener for all the bookkeeping rather than one per concern.
+  const record: ConnectionRecord = { reason: 'closed', level: 'info', openedAt };
+  socket.on('close', () => {
     limits.closeSocket();
     context.sockets.delete(socket);
+    if (record.countedClient !== undefined) limits.closeClient(record.countedClient);
+    logClosed(socket, record);
   });
 
   const peerIsTrusted = options.proxy.mode !== 'none' && options.proxy.trustedNetworks.has(peer.address);
-  let origin: Origin = { client: peer, server: local, via: 'direct' };
+  let origin: Origin = { client: peer, via: 'direct' };
   let rest: Buffer | undefined;
 
   if (options.proxy.mode === 'proxy-protocol' && peerIsTrusted) {
     const outcome = await readProxyHeader(socket, options.proxy.timeoutMs);
-    const base = { listener: options.id, peer: `${peer.address}:${peer.port}` };
-    switch (outcome.kind) {
-      case 'closed':
-        options.logger.debug(base, 'trusted peer closed the connection before a PROXY header');
-        return;
-      case 'timeout':
-        options.logger.warn(
-          { ...base, timeoutMs: options.proxy.timeoutMs, bytesSeen: outcome.bytesSeen },
-          `no PROXY protocol header from trusted peer ${peer.address} within ${options.proxy.timeoutMs}ms: ` +
-            `listener "${options.id}" expects one from every peer in its trusted networks; ` +
-            'make the proxy send it (HAProxy send-proxy/send-proxy-v2, NGINX proxy_protocol on, Traefik proxyProtocol) ' +
-            'or remove that address from proxy.trusted-networks',
-        );
-        refuseAndClose(socket, options.errors.proxyTimeout);
-        return;
-      case 'malformed':
-        options.logger.warn({ ...base, reason: outcome.reason }, `malformed PROXY header from trusted peer ${peer.address}: ${outcome.reason}`);
-        refuseAndClose(socket, options.errors.proxyRefused);
-        return;
-      case 'header':
-        origin = originFromHeader(outcome.header, peer, local);
-        if (outcome.rest.length > 0) rest = outcome.rest;
-        break;
+    if (outcome.kind !== 'header') {
+      refuseForHeader(socket, outcome, peer, options);
+      return;
     }
+    origin = originFromHeader(outcome.header, peer);
+    if (outcome.rest.length > 0) rest = outcome.rest;
   }
 
   const proxyTls = peerIsTrusted ? tlsStateFromProxy(origin.header, options.tls.terminatedByProxy) : null;
-  const tlvs = origin.header?.tlvs;
-  const proxyDetails =
-    tlvs && (tlvs.uniqueId || tlvs.authority || tlvs.alpn)
-      ? {
-          ...(tlvs.uniqueId ? { uniqueId: tlvs.uniqueId.toString('latin1') } : {}),
-          ...(tlvs.authority ? { authority: tlvs.authority } : {}),
-          ...(tlvs.alpn ? { alpn: tlvs.alpn } : {}),
-        }
-      : undefined;
-
+  const proxyDetails = proxyDetailsOf(origin.header);
   let info: ConnectionInfo = freezeConnectionInfo({
     id: context.nextId(),
     listener: options.id,
     client: origin.client,
-    server: origin.server,
+    // Asked of the kernel only when neither the header nor the bind tells.
+    server: origin.server ?? boundLocal ?? endpoint(socket.localAddress, socket.localPort),
     peer,
     via: origin.via,
     tls: proxyTls,
@@ -139,12 +147,6 @@ export async function acceptConnection(socket: Socket, context: ListenerContext)
   let log: Logger = options.logger.child(connectionLogFields(info));
   const healthCheck = info.via === 'proxy-v2-local';
 
-  const reportUntrustedHeader = () => {
-    log.warn(`refused a PROXY header from untrusted peer ${peer.address}: it is not in listener "${options.id}" trusted networks`);
-    options.events?.report({ kind: 'scan', reason: 'untrusted-proxy-header', connection: info });
-    refuseAndClose(socket, options.errors.proxyRefused);
-  };
-
   let stream: Socket | TLSSocket = socket;
   if (options.tls.implicit) {
     if (!options.tls.secureContext) throw new Error(`listener "${options.id}": implicit TLS without a certificate`);
@@ -154,7 +156,7 @@ export async function acceptConnection(socket: Socket, context: ListenerContext)
       const first = await firstChunk(socket);
       if (!first) return;
       if (detectProxyHeader(first) !== 'none') {
-        reportUntrustedHeader();
+        refuseUntrustedHeader(socket, info, log, options);
         return;
       }
       transport = new ReplayStream(socket, first);
@@ -180,10 +182,13 @@ export async function acceptConnection(socket: Socket, context: ListenerContext)
     refuseAndClose(socket, options.errors.tooManyConnections);
     return;
   }
-  socket.once('close', () => limits.closeClient(info.client.address));
+  record.countedClient = info.client.address;
 
   if (options.admit && !healthCheck) {
-    const verdict = await options.admit(info);
+    // A policy that can answer at once (a ban-list lookup) returns a plain verdict; awaiting it
+    // anyway would put off the greeting by a turn of the microtask queue for nothing.
+    let verdict = options.admit(info);
+    if ('then' in verdict) verdict = await verdict;
     if (verdict.kind === 'refuse') {
       log.debug({ reason: verdict.reason }, 'refused by policy before the greeting');
       if (stream === socket) refuseAndClose(socket, options.errors.refused(verdict.message));
@@ -194,40 +199,71 @@ export async function acceptConnection(socket: Socket, context: ListenerContext)
   if (socket.destroyed) return;
 
   if (!peerIsTrusted && options.proxy.mode === 'proxy-protocol' && stream === socket) {
-    guardAgainstUntrustedHeader(socket, reportUntrustedHeader);
+    guardAgainstUntrustedHeader(socket, () => refuseUntrustedHeader(socket, info, log, options));
   }
 
-  const logLevel = healthCheck ? 'debug' : 'info';
-  log[logLevel]('connection open');
-  const session = { log, reason: 'closed' };
-  socket.once('close', () => {
-    session.log[logLevel](
-      { durationMs: Date.now() - openedAt, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten, reason: session.reason },
-      'connection closed',
-    );
-  });
+  if (healthCheck) record.level = 'debug';
+  log[record.level]('connection open');
+  record.log = log;
 
   // Reading the header paused the socket; a protocol that only attaches 'data' listeners expects a
   // stream that flows (resume takes effect on the next tick, after its listeners are attached).
   if (stream === socket && socket.isPaused()) socket.resume();
-  options.onConnection(makeAccepted(stream, info, options, session));
+  options.onConnection(makeAccepted(stream, info, options, record));
 }
 
-/** What the close log line reports: the latest logger (STARTTLS replaces it) and the protocol's reason. */
-interface SessionRecord {
-  log: Logger;
-  reason: string;
+/** A trusted peer that sent no usable PROXY header: log why, answer in the protocol's words, close. */
+function refuseForHeader(socket: Socket, outcome: Exclude<HeaderOutcome, { kind: 'header' }>, peer: Endpoint, options: ListenerOptions): void {
+  const base = { listener: options.id, peer: `${peer.address}:${peer.port}` };
+  switch (outcome.kind) {
+    case 'closed':
+      options.logger.debug(base, 'trusted peer closed the connection before a PROXY header');
+      return;
+    case 'timeout':
+      options.logger.warn(
+        { ...base, timeoutMs: options.proxy.timeoutMs, bytesSeen: outcome.bytesSeen },
+        `no PROXY protocol header from trusted peer ${peer.address} within ${options.proxy.timeoutMs}ms: ` +
+          `listener "${options.id}" expects one from every peer in its trusted networks; ` +
+          'make the proxy send it (HAProxy send-proxy/send-proxy-v2, NGINX proxy_protocol on, Traefik proxyProtocol) ' +
+          'or remove that address from proxy.trusted-networks',
+      );
+      refuseAndClose(socket, options.errors.proxyTimeout);
+      return;
+    case 'malformed':
+      options.logger.warn({ ...base, reason: outcome.reason }, `malformed PROXY header from trusted peer ${peer.address}: ${outcome.reason}`);
+      refuseAndClose(socket, options.errors.proxyRefused);
+      return;
+  }
 }
 
-function makeAccepted(socket: Socket | TLSSocket, info: ConnectionInfo, options: ListenerOptions, session: SessionRecord): AcceptedConnection {
+/** A PROXY header from a peer we do not trust: a scan or a misconfigured proxy, refused either way. */
+function refuseUntrustedHeader(socket: Socket, info: ConnectionInfo, log: Logger, options: ListenerOptions): void {
+  log.warn(`refused a PROXY header from untrusted peer ${info.peer.address}: it is not in listener "${options.id}" trusted networks`);
+  options.events?.report({ kind: 'scan', reason: 'untrusted-proxy-header', connection: info });
+  refuseAndClose(socket, options.errors.proxyRefused);
+}
+
+/** What a PROXY v2 header told beyond addresses (unique id, authority, ALPN), when it told any. */
+function proxyDetailsOf(header: ProxyHeader | undefined): ConnectionInfo['proxy'] {
+  const tlvs = header?.tlvs;
+  if (!tlvs || !(tlvs.uniqueId || tlvs.authority || tlvs.alpn)) return undefined;
+  return {
+    ...(tlvs.uniqueId ? { uniqueId: tlvs.uniqueId.toString('latin1') } : {}),
+    ...(tlvs.authority ? { authority: tlvs.authority } : {}),
+    ...(tlvs.alpn ? { alpn: tlvs.alpn } : {}),
+  };
+}
+
+/** Made once 'connection open' is logged (and again after STARTTLS), so `record.log` is set. */
+function makeAccepted(socket: Socket | TLSSocket, info: ConnectionInfo, options: ListenerOptions, record: ConnectionRecord): AcceptedConnection {
   const context = options.tls.secureContext;
   const canStartTls = context !== undefined && info.tls === null;
   return {
     socket,
     info,
-    log: session.log,
+    log: record.log!,
     onClose: (reason) => {
-      session.reason = reason;
+      record.reason = reason;
     },
     ...(canStartTls
       ? {
@@ -235,50 +271,11 @@ function makeAccepted(socket: Socket | TLSSocket, info: ConnectionInfo, options:
             const secured = await handshake(socket, context);
             if (!secured) throw new Error('STARTTLS handshake failed');
             const upgraded = withTls(info, tlsStateOfSocket(secured));
-            session.log = options.logger.child(connectionLogFields(upgraded));
-            session.log.info('STARTTLS done');
-            return makeAccepted(secured, upgraded, options, session);
+            record.log = options.logger.child(connectionLogFields(upgraded));
+            record.log.info('STARTTLS done');
+            return makeAccepted(secured, upgraded, options, record);
           },
         }
       : {}),
   };
 }
-
-function firstChunk(socket: Socket): Promise<Buffer | undefined> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => done(undefined), TLS_HANDSHAKE_TIMEOUT_MS);
-    const done = (chunk: Buffer | undefined) => {
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('close', onClose);
-      socket.pause();
-      if (!chunk) socket.destroy();
-      resolve(chunk);
-    };
-    const onData = (chunk: Buffer) => done(chunk);
-    const onClose = () => done(undefined);
-    socket.on('data', onData);
-    socket.once('close', onClose);
-  });
-}
-
-function handshake(transport: Duplex, secureContext: NonNullable<ListenerOptions['tls']['secureContext']>): Promise<TLSSocket | undefined> {
-  return new Promise((resolve) => {
-    const secured = new TLSSocket(transport as Socket, { isServer: true, secureContext });
-    const timer = setTimeout(() => fail(), TLS_HANDSHAKE_TIMEOUT_MS);
-    const fail = () => {
-      clearTimeout(timer);
-      secured.destroy();
-      transport.destroy();
-      resolve(undefined);
-    };
-    secured.once('secure', () => {
-      clearTimeout(timer);
-      secured.off('error', fail);
-      secured.on('error', () => {});
-      resolve(secured);
-    });
-    secured.once('error', fail);
-  });
-}
-

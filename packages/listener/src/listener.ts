@@ -1,12 +1,16 @@
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import type { Endpoint } from '@portico/core';
 import type { ListenerOptions, RunningListener, BoundAddress } from './options.ts';
 import { ConnectionLimits } from './limits.ts';
 import { acceptConnection } from './accept.ts';
 import type { ListenerContext } from './accept.ts';
 import { formatHostPort, parseBindAddress } from './bind-address.ts';
 import { ERR_ADDRESS_IN_USE, ERR_BIND_ADDRESS, ERR_LISTEN, ERR_TLS_CONTEXT_MISSING } from './errors.ts';
+
+/** Binds that accept on every address: the local end of each socket must be asked of the kernel. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
 
 /** Connection ids: a per-process prefix and a counter, unique across restarts and cheap to make. */
 const idPrefix = randomBytes(3).toString('hex');
@@ -46,8 +50,8 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     nextId,
     sockets,
   };
-  const onSocket = (socket: Socket) => {
-    acceptConnection(socket, context).catch((error: unknown) => {
+  const onSocket = (socket: Socket, local: Endpoint | undefined) => {
+    acceptConnection(socket, context, local).catch((error: unknown) => {
       options.logger.error({ listener: options.id, err: error }, 'connection setup failed');
       socket.destroy();
     });
@@ -57,9 +61,14 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   const addresses: BoundAddress[] = [];
   try {
     for (const bind of binds as { host: string; port: number }[]) {
-      const server = createServer({ noDelay: true }, onSocket);
+      let local: Endpoint | undefined;
+      const server = createServer({ noDelay: true }, (socket) => onSocket(socket, local));
       servers.push(server);
-      addresses.push(await listen(server, bind.host, bind.port, options.id));
+      const bound = await listen(server, bind.host, bind.port, options.id);
+      addresses.push(bound);
+      // Every socket accepted on a specific address has that address and port as its local end, so
+      // the kernel need not be asked (a getsockname call per connection); a wildcard bind must ask.
+      if (!WILDCARD_HOSTS.has(bind.host)) local = Object.freeze({ address: bind.host, port: bound.port });
     }
   } catch (error) {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));

@@ -82,3 +82,19 @@ test('unknown commands and options print the usage and exit 2', () => {
   assert.equal(badOption.code, 2);
   assert.match(badOption.stderr, /usage: portico/);
 });
+
+test('the logger masks a password or Authorization header that reaches a log line by mistake', async () => {
+  const { createLogger } = await import('./logger.ts');
+  const { PassThrough } = await import('node:stream');
+  const sink = new PassThrough();
+  const lines: string[] = [];
+  sink.on('data', (chunk: Buffer) => lines.push(...chunk.toString().trim().split('\n')));
+  const logger = createLogger(sink);
+  logger.info({ password: 'hunter2', req: { headers: { authorization: 'Basic eDp5' } } }, 'oops');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(lines.length, 1);
+  const line = JSON.parse(lines[0]!) as { password: string; req: { headers: { authorization: string } } };
+  assert.equal(line.password, '[Redacted]');
+  assert.equal(line.req.headers.authorization, '[Redacted]');
+  assert.ok(!lines[0]!.includes('hunter2') && !lines[0]!.includes('eDp5'));
+});
