@@ -398,6 +398,16 @@ describe('GET /api/connection behind real proxies: the client is the user, never
     assert.deepEqual(overTls.tls, { terminatedBy: 'proxy', version });
   }));
 
+  test('an untrusted client sending its own PROXY header (curl --haproxy-protocol) to the proxy-protocol listener: 400, refused and reported as a scan', explained(async (t) => {
+    explainServers(t);
+    const result = await curl(t, ['--interface', DIRECT_CLIENT, '--haproxy-protocol', `http://127.0.0.1:${ports.webpp}/api/connection`]);
+    assert.equal(result.status, 400);
+    assert.equal(result.body, 'PROXY protocol header refused\n');
+    const event = await portico.waitForLog((l) => l.msg === 'security event' && l.reason === 'untrusted-proxy-header' && l.client === DIRECT_CLIENT);
+    assert.equal(event.listener, 'webpp');
+    assert.equal(event.event, 'scan');
+  }));
+
   test('a client straight to the plain listener claiming X-Forwarded-For / Forwarded / X-Forwarded-Proto https: reported as itself (127.0.0.9 and its port), tls null, and told why', explained(async (t) => {
     explainServers(t);
     const result = await curl(t, ['--interface', DIRECT_CLIENT, ...lyingHeaders(), `http://127.0.0.1:${ports.web}/api/connection`]);
@@ -679,7 +689,7 @@ describe('JMAP (RFC 8620/8621) with raw HTTP requests', () => {
     assert.equal(wrong.headers['www-authenticate'], 'Basic realm="Portico JMAP", charset="UTF-8"');
     assert.equal(problemOf(wrong).type, 'urn:portico:error:unauthorized');
     await portico.waitForLog((l) => l.msg === 'security event' && l.event === 'auth-failure' && l.client === TLS_CLIENT);
-    const plaintextFailures = portico.logs().filter((l) => l.msg === 'security event' && (l.client === DIRECT_CLIENT || l.client === NGINX_CLIENT));
+    const plaintextFailures = portico.logs().filter((l) => l.msg === 'security event' && l.event === 'auth-failure' && (l.client === DIRECT_CLIENT || l.client === NGINX_CLIENT));
     assert.deepEqual(plaintextFailures, []);
   }));
 });

@@ -175,6 +175,14 @@ export async function acceptConnection(socket: Socket, context: ListenerContext,
     log = options.logger.child(connectionLogFields(info));
   } else if (rest) {
     socket.unshift(rest);
+  } else if (options.clientSpeaksFirst && !peerIsTrusted && options.proxy.mode === 'proxy-protocol') {
+    const first = await firstChunk(socket);
+    if (!first) return;
+    if (detectProxyHeader(first) !== 'none') {
+      refuseUntrustedHeader(socket, info, log, options);
+      return;
+    }
+    socket.unshift(first);
   }
 
   if (!limits.openClient(info.client.address)) {
@@ -198,7 +206,7 @@ export async function acceptConnection(socket: Socket, context: ListenerContext,
   }
   if (socket.destroyed) return;
 
-  if (!peerIsTrusted && options.proxy.mode === 'proxy-protocol' && stream === socket) {
+  if (!peerIsTrusted && options.proxy.mode === 'proxy-protocol' && stream === socket && !options.clientSpeaksFirst) {
     guardAgainstUntrustedHeader(socket, () => refuseUntrustedHeader(socket, info, log, options));
   }
 

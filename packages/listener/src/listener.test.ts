@@ -52,6 +52,7 @@ async function harness(overrides: {
   maxPerIp?: number;
   admit?: (info: ConnectionInfo) => Verdict;
   bind?: string;
+  clientSpeaksFirst?: boolean;
   /** What the protocol does with a connection; default: a banner with the client address, then echo. */
   onConnection?: (conn: AcceptedConnection) => void;
 }): Promise<Harness> {
@@ -83,6 +84,7 @@ async function harness(overrides: {
     logger,
     events: { report: (e) => events.push(e) },
     ...(overrides.admit ? { admit: overrides.admit } : {}),
+    ...(overrides.clientSpeaksFirst ? { clientSpeaksFirst: true } : {}),
     onConnection(conn) {
       connections.push(conn);
       (overrides.onConnection ?? banner)(conn);
@@ -243,6 +245,38 @@ test('a PROXY header from an untrusted peer is never honoured: refused, logged, 
   assert.equal(h.events[0]!.reason, 'untrusted-proxy-header');
   assert.equal(h.events[0]!.connection.client.address, '127.0.0.9');
   assert.ok(h.logs.some((l) => /untrusted peer 127\.0\.0\.9/.test(String(l.msg))));
+});
+
+test('after a refused untrusted header nothing the peer sends reaches the protocol', async () => {
+  const h = await harness({ trusted: ['127.0.0.2'] });
+  const socket = await open(h.port, '127.0.0.9');
+  const received = readAll(socket);
+  await waitFor(socket, '220 hello 127.0.0.9\r\n');
+  socket.write('PROXY TCP4 192.0.2.7 192.0.2.25 40000 25\r\nMAIL FROM:<a@example.test>\r\n');
+  assert.equal(await received, `220 hello 127.0.0.9\r\n${ERRORS.proxyRefused}`);
+  assert.equal(h.events.length, 1);
+});
+
+test('client-speaks-first listener (HTTP): an untrusted header is refused before the protocol gets the socket', async () => {
+  const h = await harness({ trusted: ['127.0.0.2'], clientSpeaksFirst: true });
+  const socket = await open(h.port, '127.0.0.9');
+  const received = readAll(socket);
+  socket.write('PROXY TCP4 192.0.2.7 192.0.2.25 40000 80\r\nGET / HTTP/1.1\r\n\r\n');
+  assert.equal(await received, ERRORS.proxyRefused);
+  assert.equal(h.connections.length, 0);
+  assert.deepEqual(h.events.map((e) => [e.kind, e.reason, e.connection.client.address]), [['scan', 'untrusted-proxy-header', '127.0.0.9']]);
+});
+
+test('client-speaks-first listener: a request starting "P" split over writes is handed over whole', async () => {
+  const h = await harness({ trusted: ['127.0.0.2'], clientSpeaksFirst: true });
+  const socket = await open(h.port, '127.0.0.9');
+  socket.setNoDelay(true);
+  await new Promise((resolve) => socket.write('P', resolve)); // "P" on its own segment, as a slow client sends it
+  const echoed = waitFor(socket, 'echo POST / HTTP/1.1\r\n');
+  socket.write('OST / HTTP/1.1\r\n');
+  await echoed;
+  assert.equal(h.events.length, 0);
+  socket.destroy();
 });
 
 test('an untrusted peer that speaks normally is served and its data is untouched', async () => {

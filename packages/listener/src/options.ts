@@ -37,6 +37,13 @@ export interface ListenerOptions {
   readonly events?: SecurityEventSink;
   /** Ban and connection-rate checks: run once the client is known, before the protocol speaks. */
   readonly admit?: (info: ConnectionInfo) => Verdict | Promise<Verdict>;
+  /**
+   * The client speaks first (HTTP): an untrusted peer's first bytes are read and checked for a PROXY
+   * header before the protocol gets the socket. Server-first protocols (SMTP, IMAP, POP3) greet at
+   * once, so their first bytes are watched as they arrive instead (untrusted-guard.ts); that cannot
+   * work for Node's HTTP server, which reads the socket's handle without emitting 'data'.
+   */
+  readonly clientSpeaksFirst?: boolean;
   readonly onConnection: ConnectionHandler;
 }
 

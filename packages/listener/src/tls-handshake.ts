@@ -2,15 +2,18 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { SecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
+import { detectProxyHeader } from './proxy-protocol/index.ts';
 
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
- * The first bytes a client sends (TLS clients speak first), so that they can be checked before the
- * handshake. Leaves the socket paused; undefined (socket destroyed) on close or timeout.
+ * The first bytes a client sends (TLS and HTTP clients speak first), enough of them to tell whether
+ * they start a PROXY header, so that they can be checked before the protocol sees them. Leaves the
+ * socket paused; undefined (socket destroyed) on close or timeout.
  */
 export function firstChunk(socket: Socket): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
+    let held: Buffer | undefined;
     const timer = setTimeout(() => done(undefined), TLS_HANDSHAKE_TIMEOUT_MS);
     const done = (chunk: Buffer | undefined) => {
       clearTimeout(timer);
@@ -20,7 +23,11 @@ export function firstChunk(socket: Socket): Promise<Buffer | undefined> {
       if (!chunk) socket.destroy();
       resolve(chunk);
     };
-    const onData = (chunk: Buffer) => done(chunk);
+    const onData = (chunk: Buffer) => {
+      held = held ? Buffer.concat([held, chunk]) : chunk;
+      // "P" could be "PROXY" or "POST": wait for the byte that tells (a v2 signature is 12 bytes).
+      if (detectProxyHeader(held) !== 'partial') done(held);
+    };
     const onClose = () => done(undefined);
     socket.on('data', onData);
     socket.once('close', onClose);

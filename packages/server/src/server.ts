@@ -36,6 +36,7 @@ export async function startServer(config: Config, logger: Logger, baseDir = proc
         logger,
         events: services.events,
         admit: services.admitFor(id),
+        clientSpeaksFirst: listener.protocol === 'http',
         onConnection: await services.handlerFor(id, listener, proxy),
       });
       listeners.push(running);
