@@ -227,10 +227,12 @@ password = "${TEST_PASSWORD_HASH}"
     assertRefused(onSmtp.value, '127.0.0.8', 'test');
     assertRefused(await probeGreeting(sub.port, '127.0.0.8'), '127.0.0.8', 'test');
 
-    // Implicit TLS: the handshake completes (the listener terminates TLS), then the connection is
-    // closed without a byte of SMTP.
+    // Implicit TLS: the handshake completes (the listener terminates TLS), then the same 421 line,
+    // inside the TLS session where the client can read it, and the close.
     const tls = await probeImplicitTls(subs.port, '127.0.0.8');
-    assert.deepEqual(tls, { handshake: true, bytes: '', served: false });
+    assert.equal(tls.handshake, true);
+    assert.equal(tls.served, false);
+    assert.match(tls.bytes, bannedSmtpLine('127.0.0.8', 'test'));
 
     // HTTP: 403 with the reason, and the connection closed.
     const http = await httpGet(web.port, '/api/connection', '127.0.0.8');

@@ -187,20 +187,17 @@ export async function acceptConnection(socket: Socket, context: ListenerContext,
 
   if (!limits.openClient(info.client.address)) {
     log.warn(`refused: client ${info.client.address} is at max-connections-per-ip`);
-    refuseAndClose(socket, options.errors.tooManyConnections);
+    refuseAndClose(stream, options.errors.tooManyConnections);
     return;
   }
   record.countedClient = info.client.address;
 
   if (options.admit && !healthCheck) {
-    // A policy that can answer at once (a ban-list lookup) returns a plain verdict; awaiting it
-    // anyway would put off the greeting by a turn of the microtask queue for nothing.
-    let verdict = options.admit(info);
-    if ('then' in verdict) verdict = await verdict;
+    const verdict = await options.admit(info);
     if (verdict.kind === 'refuse') {
       log.debug({ reason: verdict.reason }, 'refused by policy before the greeting');
-      if (stream === socket) refuseAndClose(socket, options.errors.refused(verdict.message));
-      else stream.destroy();
+      // On implicit TLS the words go inside the TLS session, where the client can read them.
+      refuseAndClose(stream, options.errors.refused(verdict.message));
       return;
     }
   }

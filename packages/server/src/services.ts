@@ -42,10 +42,13 @@ export async function createServices(config: Config, logger: Logger, dataDir: st
   const mailbox = maildirMailboxAccess(store);
 
   // Failed logins count per client IP and per account on the limiter of the listener they came in on.
+  // Only accounts that exist are counted: made-up names would each grow the limiter's key space.
+  // A report never throws (the sink's contract), also while the limiters shut down.
   const countFailedLogin = (info: ConnectionInfo, account: string | undefined) => {
     const limits = rateLimits.for(info.listener);
-    void limits.check(info, 'auth-failure');
-    if (account) void limits.consume('auth-failure', accountKey(account));
+    const known = account === undefined ? undefined : accounts.canonical(account);
+    const counted = [limits.check(info, 'auth-failure'), ...(known ? [limits.consume('auth-failure', accountKey(known))] : [])];
+    Promise.all(counted).catch((error: unknown) => logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'failed login not counted'));
   };
   const events: SecurityEventSink = {
     report(event) {
@@ -138,7 +141,7 @@ export function publicServices(config: Config): DiscoveryService[] {
 
 /** Rate-limit keys for accounts, apart from client IPs. */
 function accountKey(address: string): string {
-  return `account:${address.toLowerCase()}`;
+  return `account:${address.trim().toLowerCase()}`;
 }
 
 /** Before a password is checked: refused while the client IP or the account is over its failed-login limit. */

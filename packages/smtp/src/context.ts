@@ -8,7 +8,7 @@ export interface Transaction {
   recipients: string[];
   smtputf8: boolean;
   /** BDAT chunks received so far (RFC 3030); DATA is refused once there are any. */
-  chunks?: { parts: Buffer[]; size: number; tooBig: boolean };
+  chunks?: { parts: Buffer[]; size: number };
 }
 
 /** What a command handler sees of the session (session.ts implements it). */
@@ -22,16 +22,17 @@ export interface SessionContext {
   /** The authenticated account (submission), lower-cased. */
   account: string | undefined;
   transaction: Transaction | undefined;
-  send(reply: Reply): void;
+  /** `countsAsError` false: an error reply that is not the client's fault (see maxErrors). */
+  send(reply: Reply, countsAsError?: boolean): void;
   /** The next line goes to this function instead of the command dispatcher (AUTH exchanges). */
   expectLine(handler: (line: string) => Promise<void> | void): void;
   /** Switch to reading message content; called after 354. */
   beginData(): void;
   /**
-   * BDAT: the next `size` octets are a chunk; `done` gets them (undefined when `keep` is false: the
-   * bytes are counted and dropped, never buffered).
+   * BDAT: the next `size` octets are a chunk, appended to `into` (undefined: read and dropped, never
+   * buffered); then `done` runs.
    */
-  readChunk(size: number, keep: boolean, done: (bytes: Buffer | undefined) => Promise<void> | void): void;
+  readChunk(size: number, into: Buffer[] | undefined, done: () => Promise<void> | void): void;
   /** 220 sent; discard buffered input, run the handshake, continue on the new connection. */
   startTls(): Promise<void>;
   /** Send the reply (if any), then close. */

@@ -393,3 +393,28 @@ test('CHUNKING: a refused chunk is still read (never taken for commands); over S
     await h.close();
   }
 });
+
+test('CHUNKING: a chunk that arrives a byte at a time, BDAT 0 LAST, and refusals that do not count as errors', async () => {
+  const c = await greeted();
+  const before = smtp.stored.length;
+  await c.command('HELO b.example.org');
+  c.write('BDAT 2\r\nhi');
+  assert.equal(await c.reply(), '503 5.5.1 Send EHLO first: BDAT is an ESMTP extension');
+  await c.command('EHLO b.example.org');
+  // Twelve pipelined chunks without a transaction: twelve refusals, and the session goes on (maxErrors is 10).
+  c.write('BDAT 3\r\nabc'.repeat(12));
+  for (let i = 0; i < 12; i++) assert.equal(await c.reply(), '503 5.5.1 Send MAIL first');
+  assert.equal(await c.command('NOOP'), '250 2.0.0 OK');
+  await c.command('MAIL FROM:<x@example.org>');
+  await c.command('RCPT TO:<alice@example.test>');
+  const body = 'Subject: slow\r\n\r\nbyte by byte\r\n';
+  c.write(`BDAT ${body.length}\r\n`);
+  for (const byte of body) c.write(byte);
+  assert.equal(await c.reply(), `250 2.0.0 ${body.length} octets received`);
+  c.write('BDAT 0 LAST\r\n');
+  assert.match(await c.reply(), /^250 2\.0\.0 OK: queued as /);
+  const stored = smtp.stored.slice(before);
+  assert.equal(stored.length, 1);
+  assert.ok(stored[0]!.text.endsWith(`\r\n${body}`), stored[0]!.text);
+  c.end();
+});

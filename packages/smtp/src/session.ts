@@ -38,7 +38,7 @@ class Session implements SessionContext {
 
   #lines: LineReader;
   #data: DataReader | undefined;
-  #chunk: { remaining: number; parts: Buffer[] | undefined; done: (bytes: Buffer | undefined) => Promise<void> | void } | undefined;
+  #chunk: { remaining: number; into: Buffer[] | undefined; done: () => Promise<void> | void } | undefined;
   #continuation: ((line: string) => Promise<void> | void) | undefined;
   #busy = false;
   #closed = false;
@@ -125,12 +125,12 @@ class Session implements SessionContext {
           const chunk = this.#chunk;
           const input = this.#lines.takeRest();
           const take = Math.min(input.length, chunk.remaining);
-          chunk.parts?.push(input.subarray(0, take));
+          if (take > 0) chunk.into?.push(input.subarray(0, take));
           chunk.remaining -= take;
           this.#lines.push(input.subarray(take));
           if (chunk.remaining > 0) break;
           this.#chunk = undefined;
-          await chunk.done(chunk.parts ? Buffer.concat(chunk.parts) : undefined);
+          await chunk.done();
           continue;
         }
         if (this.#data) {
@@ -180,10 +180,10 @@ class Session implements SessionContext {
     await handler(this, command.args);
   }
 
-  send(reply: Reply): void {
+  send(reply: Reply, countsAsError = true): void {
     if (this.#closed) return;
     this.conn.socket.write(formatReply(reply));
-    if (isError(reply) && reply.code !== 421) {
+    if (countsAsError && isError(reply) && reply.code !== 421) {
       this.#errors++;
       if (this.#errors >= this.limits.maxErrors) {
         (this.options.events ?? IGNORE_SECURITY_EVENTS).report({
@@ -206,8 +206,8 @@ class Session implements SessionContext {
     this.#data = new DataReader(this.limits.maxMessageSize);
   }
 
-  readChunk(size: number, keep: boolean, done: (bytes: Buffer | undefined) => Promise<void> | void): void {
-    this.#chunk = { remaining: size, parts: keep ? [] : undefined, done };
+  readChunk(size: number, into: Buffer[] | undefined, done: () => Promise<void> | void): void {
+    this.#chunk = { remaining: size, into, done };
   }
 
   async startTls(): Promise<void> {

@@ -69,19 +69,21 @@ function loginUser(session: SessionContext, response: string): void {
 
 async function verify(session: SessionContext, user: string, password: string): Promise<void> {
   if (user === '' || user.length > 320) return failed(session, user, 'empty or overlong user name');
+  // The form the accounts compare (trimmed, lower case): " Alice@x" must not get a budget of its own.
+  const account = user.trim().toLowerCase();
   if (session.options.admitLogin) {
-    const refusal = verdictReply(await session.options.admitLogin(session.conn.info, user.toLowerCase()), 'auth');
+    const refusal = verdictReply(await session.options.admitLogin(session.conn.info, account), 'auth');
     if (refusal) {
       session.conn.log.info({ account: user.slice(0, 320) }, 'smtp: AUTH refused by policy (too many failed logins)');
       return session.send(refusal);
     }
   }
-  if (await session.options.accounts.verify(user, password)) {
-    session.account = user.toLowerCase();
-    session.conn.log.info({ account: session.account }, 'smtp: authenticated');
+  if (await session.options.accounts.verify(account, password)) {
+    session.account = account;
+    session.conn.log.info({ account }, 'smtp: authenticated');
     return session.send(R.authOk);
   }
-  return failed(session, user, 'bad credentials');
+  return failed(session, account, 'bad credentials');
 }
 
 function failed(session: SessionContext, user: string, detail: string): void {

@@ -1,5 +1,6 @@
 import type { SessionContext } from '../context.ts';
 import { R } from '../replies.ts';
+import { sessionOffers } from './helo.ts';
 
 export function rset(session: SessionContext, args: string): void {
   if (args.trim() !== '') return session.send(R.syntax('RSET takes no parameters'));
@@ -21,11 +22,10 @@ export function vrfy(session: SessionContext, args: string): void {
   session.send(R.vrfy);
 }
 
-/** Lists what this session can still use: STARTTLS until encrypted, AUTH on submission only. */
+/** Lists the commands, with STARTTLS and AUTH exactly when EHLO would offer them. */
 export function help(session: SessionContext): void {
-  const starttls = session.encrypted ? '' : ' STARTTLS';
-  const auth = session.options.mode === 'submission' && !session.account ? ' AUTH' : '';
-  session.send(R.help(starttls + auth));
+  const offers = sessionOffers(session);
+  session.send(R.help(`${offers.starttls ? ' STARTTLS' : ''}${offers.auth ? ' AUTH' : ''}`));
 }
 
 /** RFC 5321 4.2.4: a known command we do not offer (mailing-list expansion) is 502, not 500. */

@@ -9,6 +9,8 @@ const BDAT_ARGS = /^(\d{1,15})( +LAST)? *$/i;
  * are (no dot-stuffing, no end-of-data sequence, so nothing in them can end the message early).
  * The chunk is always read before the reply, also when it is refused, so that its bytes are never
  * taken for commands; a size we cannot parse leaves no way to skip the chunk, so the session closes.
+ * Refusals of chunks do not count towards maxErrors: a client that pipelined several chunks gets one
+ * refusal per chunk it had already sent (RFC 3030 2), which is not abuse.
  */
 export function bdat(session: SessionContext, args: string): void {
   const match = BDAT_ARGS.exec(args);
@@ -16,24 +18,23 @@ export function bdat(session: SessionContext, args: string): void {
   const size = Number(match[1]);
   const last = match[2] !== undefined;
   const tx = session.transaction;
-  const chunks = tx?.chunks;
-  const keep = tx !== undefined && tx.recipients.length > 0 && (chunks?.size ?? 0) + size <= session.limits.maxMessageSize;
-  session.readChunk(size, keep, async (bytes) => {
+  const fits = tx !== undefined && (tx.chunks?.size ?? 0) + size <= session.limits.maxMessageSize;
+  const parts = fits && session.esmtp && tx.recipients.length > 0 ? (tx.chunks ??= { parts: [], size: 0 }).parts : undefined;
+  session.readChunk(size, parts, async () => {
     // The transaction is checked after the read: the client sent the chunk whatever we answer.
     const current = session.transaction;
-    if (!session.helo) return session.send(R.heloFirst);
-    if (!current) return session.send(R.mailFirst);
-    if (current.recipients.length === 0) return session.send(R.noValidRecipients);
-    const state = (current.chunks ??= { parts: [], size: 0, tooBig: false });
-    state.size += size;
-    if (state.size > session.limits.maxMessageSize || bytes === undefined) {
-      state.tooBig = true;
-      state.parts = [];
-    } else {
-      state.parts.push(bytes);
+    if (!session.esmtp) return session.send(reply(503, '5.5.1 Send EHLO first: BDAT is an ESMTP extension'), false);
+    if (!current) return session.send(R.mailFirst, false);
+    if (current.recipients.length === 0) return session.send(R.noValidRecipients, false);
+    const chunks = (current.chunks ??= { parts: [], size: 0 });
+    chunks.size += size;
+    if (chunks.size > session.limits.maxMessageSize) {
+      // RFC 3030 2: 552 as soon as the message is too big; the client must stop sending chunks.
+      session.transaction = undefined;
+      session.conn.log.info({ size: chunks.size }, 'smtp: message too big');
+      return session.send(R.sizeExceeded(session.limits.maxMessageSize), false);
     }
     if (!last) return session.send(reply(250, `2.0.0 ${size} octets received`));
-    const message = state.tooBig ? Buffer.alloc(0) : Buffer.concat(state.parts);
-    await finishData(session, { message, size: state.size, tooBig: state.tooBig, bareLineEnding: false, rest: Buffer.alloc(0) });
+    await finishData(session, { message: Buffer.concat(chunks.parts), size: chunks.size, tooBig: false, bareLineEnding: false });
   });
 }

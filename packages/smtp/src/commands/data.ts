@@ -17,7 +17,7 @@ export function data(session: SessionContext, args: string): void {
 }
 
 /** After CRLF.CRLF: refuse, or authenticate, add trace fields and store for every recipient, then 250. */
-export async function finishData(session: SessionContext, result: DataResult): Promise<void> {
+export async function finishData(session: SessionContext, result: Omit<DataResult, 'rest'>): Promise<void> {
   const { options, conn } = session;
   const tx = session.transaction;
   session.transaction = undefined;

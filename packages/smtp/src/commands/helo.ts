@@ -2,6 +2,15 @@ import type { SessionContext } from '../context.ts';
 import { parseHeloArgument } from '../parser.ts';
 import { R, reply } from '../replies.ts';
 
+/** What this session can start right now; EHLO and HELP both say it. */
+export function sessionOffers(session: SessionContext): { starttls: boolean; auth: boolean } {
+  return {
+    starttls: session.conn.startTls !== undefined && !session.encrypted,
+    // RFC 4954 with our rule: AUTH only on submission and only when encrypted.
+    auth: session.options.mode === 'submission' && session.encrypted && session.account === undefined,
+  };
+}
+
 /** EHLO: greets and lists the extensions this connection offers right now. */
 export function ehlo(session: SessionContext, args: string): void {
   const name = parseHeloArgument(args);
@@ -18,9 +27,9 @@ export function ehlo(session: SessionContext, args: string): void {
     'CHUNKING',
     'ENHANCEDSTATUSCODES',
   ];
-  if (conn.startTls && !session.encrypted) lines.push('STARTTLS');
-  // RFC 4954 with our rule: AUTH only on submission and only when encrypted.
-  if (options.mode === 'submission' && session.encrypted) lines.push('AUTH PLAIN LOGIN');
+  const offers = sessionOffers(session);
+  if (offers.starttls) lines.push('STARTTLS');
+  if (offers.auth) lines.push('AUTH PLAIN LOGIN');
   lines.push('SMTPUTF8');
   session.send(reply(250, ...lines));
 }
