@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isEncrypted } from '@portico/core';
 import type { SecurityEventSink } from '@portico/core';
 import { sendProblem } from './jmap/errors.ts';
 import type { AccountsAccess, MailOptions } from './jmap/types.ts';
@@ -40,6 +41,8 @@ export function createBasicAuth(options: BasicAuthOptions): Authenticate {
   const realm = options.realm ?? 'Portico JMAP';
   const cacheMs = options.cacheMs ?? 60_000;
   const verified = new Map<string, number>();
+  // Keyed with a per-process secret: the cache must not be a fast offline test of passwords.
+  const cacheSecret = randomBytes(32);
   const challenge = `Basic realm="${realm.replace(/["\\]/g, '')}", charset="UTF-8"`;
 
   function unauthorized(reply: FastifyReply, detail: string): undefined {
@@ -49,7 +52,7 @@ export function createBasicAuth(options: BasicAuthOptions): Authenticate {
   }
 
   return async (request, reply) => {
-    if (request.connection.tls === null) {
+    if (!isEncrypted(request.connection)) {
       sendProblem(reply, {
         type: ENCRYPTION_REQUIRED,
         status: 403,
@@ -64,13 +67,14 @@ export function createBasicAuth(options: BasicAuthOptions): Authenticate {
     if (header === undefined) return unauthorized(reply, 'Authenticate with HTTP Basic (your address and password).');
     const credentials = parseBasic(header);
     const address = credentials?.user.trim().toLowerCase();
-    const key = credentials ? createHash('sha256').update(`${address}\0${credentials.password}`).digest('base64') : '';
-    const now = Date.now();
-    const until = verified.get(key);
-    if (credentials && address && until !== undefined && until > now) return admitted(request, reply, address);
+    const key = credentials ? createHmac('sha256', cacheSecret).update(`${address}\0${credentials.password}`).digest('base64') : '';
+    // The login policy (failed-login lockout) holds for remembered credentials too.
     if (address && options.admitAccount && (await answerVerdict(request, reply, await options.admitAccount(request.connection, address, 'login')))) {
       return undefined;
     }
+    const now = Date.now();
+    const until = verified.get(key);
+    if (credentials && address && until !== undefined && until > now) return admitted(request, reply, address);
     const ok = credentials !== undefined && address !== undefined && (await options.accounts.verify(address, credentials.password));
     if (!ok) {
       options.events.report({

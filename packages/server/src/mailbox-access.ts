@@ -1,4 +1,4 @@
-import { messageFlags, messageKey } from '@portico/store';
+import { ERR_MESSAGE_NOT_FOUND, messageFlags, messageKey } from '@portico/store';
 import type { MailboxAccess, MailboxMessage, StoredKeyword } from '@portico/http';
 
 /**
@@ -17,7 +17,7 @@ export interface MaildirLike {
 const LETTER: Record<StoredKeyword, string> = { $seen: 'S', $flagged: 'F', $answered: 'R', $draft: 'D' };
 const KEYWORD = new Map<string, StoredKeyword>(Object.entries(LETTER).map(([k, l]) => [l, k as StoredKeyword]));
 
-const notFound = (error: unknown) => (error as { code?: string }).code === 'PORTICO_ERR_STORE_MESSAGE_NOT_FOUND';
+const notFound = (error: unknown) => (error as { code?: string }).code === ERR_MESSAGE_NOT_FOUND.code;
 
 export function maildirMailboxAccess(store: MaildirLike): MailboxAccess {
   async function current(account: string, key: string): Promise<string | undefined> {

@@ -7,7 +7,7 @@ import { handleSmtpSession } from '@portico/smtp';
 import { createHttpApp } from '@portico/http';
 import type { DiscoveryService, HttpApp } from '@portico/http';
 import type { RateLimits } from '@portico/ratelimit';
-import { forwardedResolver } from '@portico/listener';
+import { forwardedResolver, parseBindAddress } from '@portico/listener';
 import { createAutoBan, openBanStore, openRedis, RateLimitRegistry } from './policies.ts';
 import { maildirMailboxAccess } from './mailbox-access.ts';
 import { ERR_PROTOCOL_UNAVAILABLE } from './errors.ts';
@@ -133,8 +133,10 @@ export function publicServices(config: Config): DiscoveryService[] {
   const services: DiscoveryService[] = [];
   for (const listener of Object.values(config.server.listener)) {
     if (listener.protocol === 'http' || !(listener.public || listener['public-port'] !== undefined)) continue;
-    const port = listener['public-port'] ?? Number(/:(\d+)$/.exec(listener.bind[0]!)?.[1]);
-    services.push({ protocol: listener.protocol, port, tls: listener.tls.implicit ? 'implicit' : 'starttls' });
+    const port = listener['public-port'] ?? parseBindAddress(listener.bind[0]!)!.port;
+    // A proxy that terminates TLS for this listener does so from the first byte: implicit TLS for clients.
+    const implicit = listener.tls.implicit || listener.tls['terminated-by-proxy'];
+    services.push({ protocol: listener.protocol, port, tls: implicit ? 'implicit' : 'starttls' });
   }
   return services;
 }

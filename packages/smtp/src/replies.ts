@@ -79,7 +79,6 @@ const REASON_CODES: Readonly<Record<string, { permanent: string; temporary: stri
   'dkim-temperror': { permanent: '5.7.5', temporary: '4.7.5' },
   'dmarc-policy': { permanent: '5.7.1', temporary: '4.7.1' },
   'dmarc-temperror': { permanent: '5.7.1', temporary: '4.7.1' },
-  'rate-limit': { permanent: '5.7.1', temporary: '4.7.0' },
 };
 
 /**

@@ -88,7 +88,8 @@ test('recipients: unknown user 550 5.1.1, other domain 554 5.7.1, limits and seq
     await d.command('MAIL FROM:<>');
     assert.equal(await d.command('RCPT TO:<alice@example.test>'), '250 2.1.5 Recipient OK');
     assert.equal(await d.command('RCPT TO:<bob@example.test>'), '250 2.1.5 Recipient OK');
-    assert.equal(await d.command('RCPT TO:<bob@example.test>'), '452 4.5.3 Too many recipients');
+    assert.equal(await d.command('RCPT TO:<BOB@example.test>'), '250 2.1.5 Recipient OK', 'a repeat: one copy, not counted');
+    assert.equal(await d.command('RCPT TO:<Postmaster>'), '452 4.5.3 Too many recipients');
     assert.equal(await d.command('RSET'), '250 2.0.0 Reset OK');
     assert.equal(await d.command('RCPT TO:<alice@example.test>'), '503 5.5.1 Send MAIL first');
     d.write('BDAT 10 LAST\r\n0123456789');
@@ -296,7 +297,7 @@ test('admitMessage and mail authentication verdicts map to replies; Authenticati
   try {
     const c = await greeted(h);
     await c.command('EHLO c.example.org');
-    assert.equal(await c.command('MAIL FROM:<limited@example.org>'), '451 4.7.0 Too many messages');
+    assert.equal(await c.command('MAIL FROM:<limited@example.org>'), '451 4.7.1 Too many messages');
     assert.equal(await c.command('MAIL FROM:<x@fail.example>'), '550 5.7.23 SPF of fail.example does not allow 192.0.2.55');
     assert.equal(await c.command('MAIL FROM:<x@slow.example>'), '451 4.7.24 SPF check failed temporarily');
     assert.equal(await c.command('MAIL FROM:<x@example.org>'), '250 2.1.0 Sender OK');
@@ -417,4 +418,22 @@ test('CHUNKING: a chunk that arrives a byte at a time, BDAT 0 LAST, and refusals
   assert.equal(stored.length, 1);
   assert.ok(stored[0]!.text.endsWith(`\r\n${body}`), stored[0]!.text);
   c.end();
+});
+
+test('postmaster (RFC 5321 4.5.1): bare and at a local domain, delivered once to the postmaster option; foreign postmaster is relaying', async () => {
+  const h = await startHarness({ options: { postmaster: 'alice@example.test' } });
+  try {
+    const c = await greeted(h);
+    await c.command('EHLO p.example.org');
+    await c.command('MAIL FROM:<x@example.org>');
+    assert.equal(await c.command('RCPT TO:<Postmaster>'), '250 2.1.5 Recipient OK');
+    assert.equal(await c.command('RCPT TO:<POSTMASTER@Example.Test>'), '250 2.1.5 Recipient OK');
+    assert.equal(await c.command('RCPT TO:<postmaster@elsewhere.example>'), '554 5.7.1 Relaying denied');
+    await c.command('DATA');
+    assert.match(await c.command('Subject: pm\r\n\r\nhello\r\n.'), /^250 /);
+    assert.deepEqual(h.stored.map((s) => s.address), ['alice@example.test']);
+    c.end();
+  } finally {
+    await h.close();
+  }
 });
