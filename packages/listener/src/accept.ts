@@ -185,12 +185,18 @@ export async function acceptConnection(socket: Socket, context: ListenerContext,
     socket.unshift(first);
   }
 
-  if (!limits.openClient(info.client.address)) {
-    log.warn(`refused: client ${info.client.address} is at max-connections-per-ip`);
-    refuseAndClose(stream, options.errors.tooManyConnections);
-    return;
+  // A trusted proxy speaking for itself (health checks, PROXY UNSPEC, an X-Forwarded-For listener,
+  // whose clients are known per request) carries many clients' traffic: max-connections-per-ip would
+  // refuse them all at once, so only real clients are counted.
+  const proxyItself = peerIsTrusted && info.client.address === peer.address;
+  if (!proxyItself) {
+    if (!limits.openClient(info.client.address)) {
+      log.warn(`refused: client ${info.client.address} is at max-connections-per-ip`);
+      refuseAndClose(stream, options.errors.tooManyConnections);
+      return;
+    }
+    record.countedClient = info.client.address;
   }
-  record.countedClient = info.client.address;
 
   if (options.admit && !healthCheck) {
     const verdict = await options.admit(info);

@@ -463,6 +463,25 @@ test('max-connections-per-ip counts the real client, not the proxy', async () =>
   other.destroy();
 });
 
+test('max-connections-per-ip never counts the trusted proxy speaking for itself (LOCAL health checks, UNSPEC)', async () => {
+  const h = await harness({ maxPerIp: 1 });
+  const sockets = [];
+  for (const header of [v2Header({ command: 'LOCAL' }), v2Header({ command: 'LOCAL' }), Buffer.concat([SIG, Buffer.from([0x21, 0x00, 0x00, 0x00])])]) {
+    const socket = await open(h.port);
+    const greeting = waitFor(socket, '\r\n');
+    socket.write(header);
+    assert.equal(await greeting, '220 hello 127.0.0.1\r\n');
+    sockets.push(socket);
+  }
+  // A direct (untrusted) client is still counted: 127.0.0.9 gets one connection.
+  const untrusted = await harness({ maxPerIp: 1, trusted: ['127.0.0.2'] });
+  const a = await open(untrusted.port, '127.0.0.9');
+  assert.equal(await waitFor(a, '\r\n'), '220 hello 127.0.0.9\r\n');
+  const b = await open(untrusted.port, '127.0.0.9');
+  assert.equal(await readAll(b), ERRORS.tooManyConnections);
+  for (const socket of [...sockets, a]) socket.destroy();
+});
+
 test('admission runs on the real client and refuses before the greeting', async () => {
   const h = await harness({ admit: (info) => (info.client.address === '192.0.2.66' ? refuse('banned', 'You are banned', false) : ALLOW) });
   const banned = await open(h.port);
