@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startProcess } from './processes.ts';
+import { runCommand, startProcess } from './processes.ts';
 import type { RunningProcess } from './processes.ts';
 import { makeTempDir } from './temp.ts';
 
@@ -86,22 +86,12 @@ export async function startPortico(configText: string, options: { dir?: string; 
     logs,
     waitForLog,
     async stop() {
-      if (!proc.hasExited()) proc.child.kill('SIGTERM');
-      const { code } = await proc.exited;
-      return code;
+      // A clean stop takes at most shutdown-timeout; past that the test would hang, so it is killed.
+      await proc.stop(20_000);
+      return (await proc.exited).code;
     },
-    async cli(args, input) {
-      const child = startProcess('portico-cli', process.execPath, [cli, ...args, '--config', configPath], {
-        cwd: dir,
-        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      });
-      if (input !== undefined) child.child.stdin?.end(input);
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      child.child.stdout?.on('data', (c: Buffer) => stdout.push(c));
-      child.child.stderr?.on('data', (c: Buffer) => stderr.push(c));
-      const { code } = await child.exited;
-      return { code, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
+    cli(args, input) {
+      return runCommand(process.execPath, [cli, ...args, '--config', configPath], { cwd: dir, ...(input === undefined ? {} : { input }), timeoutMs: 30_000 });
     },
   };
 }
