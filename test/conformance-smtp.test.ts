@@ -21,7 +21,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import nodemailer from 'nodemailer';
-import { startPortico, TEST_PASSWORD, TEST_PASSWORD_HASH } from './support/portico.ts';
+import { startPortico, TEST_PASSWORD, mailSections } from './support/portico.ts';
 import type { RunningPortico } from './support/portico.ts';
 import { freePorts } from './support/ports.ts';
 import { runCommand } from './support/processes.ts';
@@ -71,15 +71,7 @@ protocol = "submission"
 bind = ["127.0.0.1:${subs}"]
 tls.implicit = true
 
-[resolver]
-nameservers = ["${dns.address}"]
-
-[mail]
-domains = ["example.test"]
-
-[mail.accounts."${ACCOUNT}"]
-password = "${TEST_PASSWORD_HASH}"
-`);
+${mailSections({ accounts: [ACCOUNT], nameserver: dns.address })}`);
 });
 
 after(async () => {

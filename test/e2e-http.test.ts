@@ -14,7 +14,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { checkServerIdentity } from 'node:tls';
 import type { PeerCertificate } from 'node:tls';
-import { startPortico, TEST_PASSWORD, TEST_PASSWORD_HASH } from './support/portico.ts';
+import { startPortico, TEST_PASSWORD, mailSections } from './support/portico.ts';
 import type { RunningPortico } from './support/portico.ts';
 import { startHaproxy } from './support/haproxy.ts';
 import { startNginxHttp } from './support/nginx-http.ts';
@@ -244,15 +244,7 @@ proxy.trusted-networks = []
 [http.routes."/webmail"]
 upstream = "http://127.0.0.1:${upstream.port}"
 
-[resolver]
-nameservers = ["${dns.address}"]
-
-[mail]
-domains = ["example.test"]
-
-[mail.accounts."${ACCOUNT}"]
-password = "${TEST_PASSWORD_HASH}"
-`);
+${mailSections({ accounts: [ACCOUNT], nameserver: dns.address })}`);
   nginx = await startNginxHttp({ backend: { host: '127.0.0.1', port: ports.web }, tls: { certFile: cert.certFile, keyFile: cert.keyFile } });
 });
 

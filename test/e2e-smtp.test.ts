@@ -6,7 +6,7 @@
 // the client's leg was encrypted. DNS is a local test server: PTR/A records give 127.0.0.5 a name.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPortico, TEST_PASSWORD, TEST_PASSWORD_HASH } from './support/portico.ts';
+import { startPortico, TEST_PASSWORD, mailSections } from './support/portico.ts';
 import type { RunningPortico } from './support/portico.ts';
 import { startHaproxy } from './support/haproxy.ts';
 import { startNginxStream } from './support/nginx.ts';
@@ -95,15 +95,7 @@ protocol = "submission"
 bind = ["127.0.0.1:${ports.direct}"]
 proxy.trusted-networks = []
 
-[resolver]
-nameservers = ["${dns.address}"]
-
-[mail]
-domains = ["example.test"]
-
-[mail.accounts."${ACCOUNT}"]
-password = "${TEST_PASSWORD_HASH}"
-`);
+${mailSections({ accounts: [ACCOUNT], nameserver: dns.address })}`);
   });
 
   after(async () => {

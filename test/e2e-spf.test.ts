@@ -9,7 +9,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPortico, TEST_PASSWORD_HASH } from './support/portico.ts';
+import { startPortico, mailSections } from './support/portico.ts';
 import type { RunningPortico } from './support/portico.ts';
 import { startHaproxy } from './support/haproxy.ts';
 import { freePorts } from './support/ports.ts';
@@ -79,15 +79,7 @@ protocol = "smtp"
 bind = ["127.0.0.1:${direct}"]
 proxy.trusted-networks = ["127.0.0.2"]
 
-[resolver]
-nameservers = ["${dns.address}"]
-
-[mail]
-domains = ["example.test"]
-
-[mail.accounts."${ACCOUNT}"]
-password = "${TEST_PASSWORD_HASH}"
-
+${mailSections({ accounts: [ACCOUNT], nameserver: dns.address })}
 [mail-auth]
 spf.verify = "${verify}"
 `);

@@ -99,3 +99,13 @@ export async function startPortico(configText: string, options: { dir?: string; 
 /** A scrypt hash of "secret-password" for test accounts (made once with `portico hash-password`). */
 export const TEST_PASSWORD = 'secret-password';
 export const TEST_PASSWORD_HASH = '$scrypt$N=16384,r=8,p=1$hj+GPPqMejYEy8XEbDFEfQ==$21Mi+No6ZaP6y7imSLo8skMkr/Bh1mrJYqX6D5OORfA=';
+
+/**
+ * The `[resolver]`, `[mail]` and `[mail.accounts]` sections most tests share: example.test, the given
+ * accounts with TEST_PASSWORD, and the test DNS server when there is one.
+ */
+export function mailSections(options: { accounts: readonly string[]; nameserver?: string }): string {
+  const resolver = options.nameserver ? `[resolver]\nnameservers = ["${options.nameserver}"]\n\n` : '';
+  const accounts = options.accounts.map((a) => `[mail.accounts."${a}"]\npassword = "${TEST_PASSWORD_HASH}"\n`).join('\n');
+  return `${resolver}[mail]\ndomains = ["example.test"]\n\n${accounts}`;
+}
