@@ -10,7 +10,7 @@ export const IPV4_MAPPED_PREFIX = '::ffff:';
 /**
  * The address as an unsigned 32-bit number when `text` (from `start` on) is a strict dotted quad:
  * four decimal octets 0-255 without leading zeros, as the kernel writes them. -1 for anything else,
- * which callers hand to ipaddr.js: this is only a fast path, never a second grammar.
+ * (network.ts uses it as the one dotted-quad grammar, also inside IPv6 text).
  */
 export function parseDottedQuad(text: string, start = 0): number {
   let value = 0;

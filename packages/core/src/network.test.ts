@@ -34,4 +34,7 @@ test('NetworkList matches IPv4-mapped peers against IPv4 networks and never acro
   assert.ok(!list.has('192.0.2.1'));
   assert.ok(!list.has('garbage'));
   assert.ok(!new NetworkList([]).has('127.0.0.1'));
+  // Other spellings of a mapped address still match; non-canonical IPv4 never does.
+  assert.ok(list.has('::FFFF:7f00:5'));
+  for (const lenient of ['127.1', '0x7f.0.0.1', '0177.0.0.1', '127.000.0.1', '::ffff:127.1']) assert.ok(!list.has(lenient), lenient);
 });

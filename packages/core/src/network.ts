@@ -6,7 +6,6 @@ import { IPV4_MAPPED_PREFIX, parseDottedQuad, parseIpv4OrMapped } from './ipv4.t
  * (127.1, 0x7f.0.0.1, 010.0.0.1), so IPv4 text is checked against the strict dotted-quad grammar first.
  */
 
-const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 export type IpKind = 'ipv4' | 'ipv6';
 
@@ -25,10 +24,10 @@ function parseStrict(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
     // An embedded IPv4 tail must itself be a strict dotted quad.
     const tail = text.lastIndexOf(':');
     const rest = text.slice(tail + 1);
-    if (rest.includes('.') && !DOTTED_QUAD.test(rest)) return undefined;
+    if (rest.includes('.') && parseDottedQuad(rest) < 0) return undefined;
     return v6;
   }
-  if (!DOTTED_QUAD.test(text)) return undefined;
+  if (parseDottedQuad(text) < 0) return undefined;
   return ipaddr.IPv4.parse(text);
 }
 
@@ -124,13 +123,11 @@ export class NetworkList {
       for (const range of this.#ipv4) if (((ipv4 & range.mask) >>> 0) === range.base) return true;
       return false;
     }
-    let address: ipaddr.IPv4 | ipaddr.IPv6;
-    try {
-      // process() maps ::ffff:a.b.c.d to IPv4 so it can match IPv4 networks.
-      address = ipaddr.process(addressText);
-    } catch {
-      return false;
-    }
+    // Strictly written addresses only: "127.1" or "0x7f.0.0.1" never match 127.0.0.0/8.
+    const parsed = parseStrict(addressText);
+    if (!parsed) return false;
+    // ::ffff:a.b.c.d in any other spelling is IPv4 and must match IPv4 networks.
+    const address = parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress() ? (parsed as ipaddr.IPv6).toIPv4Address() : parsed;
     const kind = address.kind();
     for (const net of this.networks) {
       if (net.kind === kind && (address as ipaddr.IPv4).match(net.address as ipaddr.IPv4, net.prefix)) return true;
