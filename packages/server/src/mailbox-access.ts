@@ -12,6 +12,7 @@ export interface MaildirLike {
   list(address: string): Promise<readonly { id: string; size: number; mtimeMs: number }[]>;
   read(address: string, id: string): Promise<Buffer>;
   setFlags(address: string, id: string, flags: string): Promise<string>;
+  currentName(address: string, key: string): Promise<string | undefined>;
 }
 
 const LETTER: Record<StoredKeyword, string> = { $seen: 'S', $flagged: 'F', $answered: 'R', $draft: 'D' };
@@ -21,7 +22,7 @@ const notFound = (error: unknown) => (error as { code?: string }).code === ERR_M
 
 export function maildirMailboxAccess(store: MaildirLike): MailboxAccess {
   async function current(account: string, key: string): Promise<string | undefined> {
-    return (await store.list(account)).find((m) => messageKey(m.id) === key)?.id;
+    return store.currentName(account, key);
   }
   return {
     async list(account): Promise<MailboxMessage[]> {

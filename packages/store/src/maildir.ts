@@ -158,30 +158,37 @@ export class MaildirStore {
     const target = join(dir, 'cur', `${key}:2,${sorted}`);
     // Someone else (another session) may rename the file between readdir and rename: look again.
     for (let attempt = 0; attempt < 3; attempt++) {
-      let raced = false;
-      for (const folder of ['new', 'cur'] as const) {
-        let names: string[];
-        try {
-          names = await readdir(join(dir, folder));
-        } catch (error) {
-          if ((error as { code?: string }).code === 'ENOENT') continue;
-          throw error;
-        }
-        const current = names.find((name) => messageKey(name) === key);
-        if (current === undefined) continue;
-        const from = join(dir, folder, current);
-        try {
-          if (from !== target) await rename(from, target);
-          return `${key}:2,${sorted}`;
-        } catch (error) {
-          if ((error as { code?: string }).code !== 'ENOENT') throw error;
-          raced = true;
-          break;
-        }
+      const found = await this.#locate(dir, key);
+      if (!found) break;
+      const from = join(dir, found.folder, found.name);
+      try {
+        if (from !== target) await rename(from, target);
+        return `${key}:2,${sorted}`;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'ENOENT') throw error;
       }
-      if (!raced) break;
     }
     throw ERR_MESSAGE_NOT_FOUND(address, id);
+  }
+
+  /** The current file name of the message with this key (flags change it), without a stat per file. */
+  async currentName(address: string, key: string): Promise<string | undefined> {
+    return (await this.#locate(this.pathOf(address), key))?.name;
+  }
+
+  async #locate(dir: string, key: string): Promise<{ folder: 'new' | 'cur'; name: string } | undefined> {
+    for (const folder of ['new', 'cur'] as const) {
+      let names: string[];
+      try {
+        names = await readdir(join(dir, folder));
+      } catch (error) {
+        if ((error as { code?: string }).code === 'ENOENT') continue;
+        throw error;
+      }
+      const name = names.find((n) => messageKey(n) === key);
+      if (name !== undefined) return { folder, name };
+    }
+    return undefined;
   }
 }
 
