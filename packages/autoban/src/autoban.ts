@@ -36,7 +36,7 @@ export interface BanResult {
   readonly ban?: Ban;
 }
 
-const CONFIG_KEY: Record<SecurityEventKind, string> = { 'auth-failure': 'auth.rate', scan: 'scan.rate', loiter: 'loiter.rate' };
+const CONFIG_KEY: Partial<Record<SecurityEventKind, string>> = { 'auth-failure': 'auth.rate', scan: 'scan.rate', loiter: 'loiter.rate' };
 
 export const WHY_TRUSTED_PROXY = 'it is a trusted proxy address (server.proxy.trusted-networks); the client behind it is unknown';
 export const WHY_ALLOWED = 'it is listed in server.auto-ban.allowed-ips';

@@ -5,7 +5,10 @@ import type { ConnectionInfo } from './connection.ts';
  * SecurityEventSink; the auto-ban package consumes them. Events carry the ConnectionInfo so the
  * consumer decides whom to blame (the client, never a trusted proxy).
  */
-export type SecurityEventKind = 'auth-failure' | 'scan' | 'loiter';
+export type SecurityEventKind = 'auth-failure' | 'scan' | 'loiter' | 'limit';
+// 'limit': a session hit one of its limits (recipients, line length, size, command timeout). It is
+// logged with the real client like every event, and never counted towards a ban: honest clients hit
+// limits too.
 
 export interface SecurityEvent {
   readonly kind: SecurityEventKind;

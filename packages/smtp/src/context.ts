@@ -35,6 +35,8 @@ export interface SessionContext {
   readChunk(size: number, into: Buffer[] | undefined, done: () => Promise<void> | void): void;
   /** 220 sent; discard buffered input, run the handshake, continue on the new connection. */
   startTls(): Promise<void>;
+  /** Reports a limit the client hit as a security event of kind 'limit' (logged, never banned for). */
+  limitReached(reason: string, detail?: string): void;
   /** Send the reply (if any), then close. */
   close(reason: string, reply?: Reply): void;
   readonly encrypted: boolean;

@@ -90,6 +90,8 @@ test('recipients: unknown user 550 5.1.1, other domain 554 5.7.1, limits and seq
     assert.equal(await d.command('RCPT TO:<bob@example.test>'), '250 2.1.5 Recipient OK');
     assert.equal(await d.command('RCPT TO:<BOB@example.test>'), '250 2.1.5 Recipient OK', 'a repeat: one copy, not counted');
     assert.equal(await d.command('RCPT TO:<Postmaster>'), '452 4.5.3 Too many recipients');
+    const limits = h.events.filter((e) => e.kind === 'limit');
+    assert.deepEqual(limits.map((e) => [e.reason, e.connection.client.address]), [['too-many-recipients', '192.0.2.55']]);
     assert.equal(await d.command('RSET'), '250 2.0.0 Reset OK');
     assert.equal(await d.command('RCPT TO:<alice@example.test>'), '503 5.5.1 Send MAIL first');
     d.write('BDAT 10 LAST\r\n0123456789');
@@ -243,7 +245,8 @@ test('idle timeout before any command: 421, closed, loiter event', async () => {
     await c.waitClosed();
     assert.deepEqual(h.events.map((e) => [e.kind, e.reason]), [['loiter', 'idle-timeout']]);
     assert.deepEqual(h.closeReasons, ['timeout']);
-    // A client that stalls in the middle of DATA is cut off too (no loiter event: it did something).
+    // A client that stalls in the middle of DATA is cut off too (no loiter event: it did something,
+    // but a limit event).
     const d = await greeted(h);
     await d.command('EHLO c.example.org');
     await d.command('MAIL FROM:<x@example.org>');
@@ -252,7 +255,7 @@ test('idle timeout before any command: 421, closed, loiter event', async () => {
     d.write('partial line');
     assert.equal(await d.reply(), '421 4.4.2 mail.example.test Error: timeout exceeded');
     await d.waitClosed();
-    assert.equal(h.events.length, 1);
+    assert.deepEqual(h.events.map((e) => [e.kind, e.reason]), [['loiter', 'idle-timeout'], ['limit', 'command-timeout']]);
   } finally {
     await h.close();
   }
@@ -268,7 +271,8 @@ test('too many errors: 421 and a scan event; over-long lines are refused', async
     assert.equal(await c.reply(), '500 5.5.1 Unrecognized command');
     assert.equal(await c.reply(), '421 4.7.0 mail.example.test Error: too many errors');
     await c.waitClosed();
-    assert.deepEqual(h.events.map((e) => [e.kind, e.reason]), [['scan', 'too-many-errors']]);
+    // The over-long line is also a limit event (logged, never counted towards a ban).
+    assert.deepEqual(h.events.map((e) => [e.kind, e.reason]), [['limit', 'line-too-long'], ['scan', 'too-many-errors']]);
   } finally {
     await h.close();
   }

@@ -103,6 +103,8 @@ class Session implements SessionContext {
         reason: 'idle-timeout',
         connection: this.conn.info,
       });
+    } else {
+      this.limitReached('command-timeout', `idle ${this.limits.commandTimeoutMs}ms after ${this.#commands} commands`);
     }
     this.conn.log.info({ commands: this.#commands }, 'smtp: timeout');
     this.close('timeout', R.timeout(this.options.hostname));
@@ -144,6 +146,7 @@ class Session implements SessionContext {
         const event = this.#lines.next();
         if (!event) break;
         if (event.kind === 'too-long') {
+          this.limitReached('line-too-long', `over ${this.limits.maxLineLength} bytes`);
           this.send(R.lineTooLong);
           continue;
         }
@@ -196,6 +199,10 @@ class Session implements SessionContext {
         this.close('too many errors', R.tooManyErrors(this.options.hostname));
       }
     }
+  }
+
+  limitReached(reason: string, detail?: string): void {
+    (this.options.events ?? IGNORE_SECURITY_EVENTS).report({ kind: 'limit', reason, connection: this.conn.info, ...(detail ? { detail } : {}) });
   }
 
   expectLine(handler: (line: string) => Promise<void> | void): void {

@@ -32,6 +32,7 @@ export function bdat(session: SessionContext, args: string): void {
       // RFC 3030 2: 552 as soon as the message is too big; the client must stop sending chunks.
       session.transaction = undefined;
       session.conn.log.info({ size: chunks.size }, 'smtp: message too big');
+      session.limitReached('message-too-big', `${chunks.size} bytes`);
       return session.send(R.sizeExceeded(session.limits.maxMessageSize), false);
     }
     if (!last) return session.send(reply(250, `2.0.0 ${size} octets received`));

@@ -24,6 +24,7 @@ export async function finishData(session: SessionContext, result: Omit<DataResul
   if (!tx) return session.send(R.mailFirst);
   if (result.tooBig) {
     conn.log.info({ size: result.size }, 'smtp: message too big');
+    session.limitReached('message-too-big', `${result.size} bytes`);
     return session.send(R.sizeExceeded(session.limits.maxMessageSize));
   }
   if (result.bareLineEnding) {

@@ -33,7 +33,10 @@ export async function rcpt(session: SessionContext, args: string): Promise<void>
     target = options.postmaster ?? `postmaster@${options.domains[0] ?? options.hostname}`;
   }
   if (tx.recipients.some((r) => r.toLowerCase() === target.toLowerCase())) return session.send(R.recipientOk);
-  if (tx.recipients.length >= limits.maxRecipients) return session.send(R.tooManyRecipients);
+  if (tx.recipients.length >= limits.maxRecipients) {
+    session.limitReached('too-many-recipients', `over ${limits.maxRecipients}`);
+    return session.send(R.tooManyRecipients);
+  }
   tx.recipients.push(target);
   session.send(R.recipientOk);
 }
