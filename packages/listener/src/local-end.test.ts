@@ -97,3 +97,28 @@ test('closing releases the total and per-IP counts and logs exactly one close li
   assert.equal(h.logs.filter((l) => l.msg === 'connection open').length, 3);
   assert.equal(h.logs.filter((l) => l.msg === 'connection closed').length, 3);
 });
+
+test('a closed connection releases its per-IP count exactly once (limit 2: A held, B closed, C in, D refused)', async () => {
+  const h = await listen('127.0.0.1:0', 'none', 2);
+  const held = h.next();
+  const a = await open(h.port);
+  await held;
+  const second = h.next();
+  const b = await open(h.port);
+  const bConn = await second;
+  const bClosed = once(bConn.socket, 'close');
+  b.end();
+  await bClosed;
+  const third = h.next();
+  const c = await open(h.port);
+  await third;
+  // A released twice would leave room for D as well.
+  const d = await open(h.port);
+  let refused = '';
+  d.setEncoding('utf8');
+  d.on('data', (text: string) => (refused += text));
+  await once(d, 'close');
+  assert.equal(refused, 'too many\r\n');
+  a.destroy();
+  c.destroy();
+});

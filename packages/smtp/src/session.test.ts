@@ -441,3 +441,31 @@ test('postmaster (RFC 5321 4.5.1): bare and at a local domain, delivered once to
     await h.close();
   }
 });
+
+test('admitLogin is asked with the normalised account before any password is checked; a refusal is 454 4.7.0', async () => {
+  const asked: string[] = [];
+  const h = await startHarness({
+    mode: 'submission',
+    proxyTls: { terminatedBy: 'proxy', version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' },
+    options: {
+      admitLogin: async (_info, account) => {
+        asked.push(account);
+        return account === 'alice@example.test' ? refuse('rate-limit:auth-failure', 'too many failed authentication attempts; try again in 60s', true, 60) : ALLOW;
+      },
+    },
+  });
+  try {
+    const c = await greeted(h);
+    await c.command('EHLO c.example.org');
+    // Spaces and capitals do not make a new account (or a fresh failed-login budget).
+    const padded = Buffer.from('\0 Alice@Example.test \0secret').toString('base64');
+    assert.equal(await c.command(`AUTH PLAIN ${padded}`), '454 4.7.0 too many failed authentication attempts; try again in 60s');
+    const bob = Buffer.from('\0bob@example.test\0hunter2').toString('base64');
+    assert.equal(await c.command(`AUTH PLAIN ${bob}`), '235 2.7.0 Authentication successful');
+    assert.deepEqual(asked, ['alice@example.test', 'bob@example.test']);
+    assert.deepEqual(h.events, [], 'a refused login is not a failed one');
+    c.end();
+  } finally {
+    await h.close();
+  }
+});
