@@ -1,6 +1,7 @@
 import { IGNORE_SECURITY_EVENTS } from '@portico/core';
 import type { SessionContext } from '../context.ts';
-import { R, reply, verdictReply } from '../replies.ts';
+import { R, reply } from '../replies.ts';
+import { settleVerdict } from './policy.ts';
 
 /**
  * AUTH PLAIN and LOGIN (RFC 4954, RFC 4616), submission only, only on an encrypted connection
@@ -72,7 +73,7 @@ async function verify(session: SessionContext, user: string, password: string): 
   // The form the accounts compare (trimmed, lower case): " Alice@x" must not get a budget of its own.
   const account = user.trim().toLowerCase();
   if (session.options.admitLogin) {
-    const refusal = verdictReply(await session.options.admitLogin(session.conn.info, account), 'auth');
+    const refusal = await settleVerdict(session, await session.options.admitLogin(session.conn.info, account), 'auth');
     if (refusal) {
       session.conn.log.info({ account: user.slice(0, 320) }, 'smtp: AUTH refused by policy (too many failed logins)');
       return session.send(refusal);

@@ -1,6 +1,7 @@
 import type { SessionContext } from '../context.ts';
 import { isAscii, isMailbox, parsePathArgument } from '../parser.ts';
 import { R, verdictReply } from '../replies.ts';
+import { settleVerdict } from './policy.ts';
 
 /** MAIL FROM:<sender> [SIZE=n] [BODY=7BIT|8BITMIME] [SMTPUTF8] [AUTH=...] */
 export async function mail(session: SessionContext, args: string): Promise<void> {
@@ -37,8 +38,7 @@ export async function mail(session: SessionContext, args: string): Promise<void>
 
   if (options.admitMessage) {
     const verdict = await options.admitMessage(conn.info, sender);
-    if (verdict.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, Math.min(verdict.ms, limits.commandTimeoutMs / 2)));
-    const refusal = verdictReply(verdict);
+    const refusal = await settleVerdict(session, verdict);
     if (refusal) {
       conn.log.info({ reason: verdict.kind === 'refuse' ? verdict.reason : '' }, 'smtp: MAIL refused by policy');
       return session.send(refusal);
