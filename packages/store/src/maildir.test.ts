@@ -85,3 +85,15 @@ test('setFlags moves a message to cur/ with sorted flags, found by key or by cur
   await assert.rejects(store.setFlags('erin@example.test', id, 'S/'), { code: 'PORTICO_ERR_STORE_INVALID_MESSAGE_ID' });
   await assert.rejects(store.setFlags('erin@example.test', '../x', 'S'), { code: 'PORTICO_ERR_STORE_INVALID_MESSAGE_ID' });
 });
+
+test('remove deletes a message by key or file name, in new/ or cur/, and answers false when it is gone', async (t) => {
+  const store = new MaildirStore({ dataDir: await tempDir(t), hostname: 'mail.example.test' });
+  const first = await store.deliver('alice@example.test', Buffer.from('Subject: 1\r\n\r\n'));
+  const second = await store.deliver('alice@example.test', Buffer.from('Subject: 2\r\n\r\n'));
+  const renamed = await store.setFlags('alice@example.test', second, 'S');
+  assert.equal(await store.remove('alice@example.test', messageKey(first)), true);
+  assert.equal(await store.remove('alice@example.test', renamed), true);
+  assert.equal(await store.remove('alice@example.test', renamed), false);
+  assert.deepEqual(await store.list('alice@example.test'), []);
+  await assert.rejects(store.remove('alice@example.test', '../escape'), { code: 'PORTICO_ERR_STORE_INVALID_MESSAGE_ID' });
+});

@@ -171,6 +171,27 @@ export class MaildirStore {
     throw ERR_MESSAGE_NOT_FOUND(address, id);
   }
 
+  /**
+   * Deletes one message (`id`: its file name or its key). Answers false when it is already gone
+   * (another session deleted it): deleting is idempotent, as POP3 DELE and IMAP EXPUNGE need.
+   */
+  async remove(address: string, id: string): Promise<boolean> {
+    if (!FILE_NAME.test(id) || id.startsWith('.')) throw ERR_INVALID_MESSAGE_ID(id);
+    const dir = this.pathOf(address);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const found = await this.#locate(dir, messageKey(id));
+      if (!found) return false;
+      try {
+        await unlink(join(dir, found.folder, found.name));
+        return true;
+      } catch (error) {
+        // Renamed (flags changed) between readdir and unlink: look again.
+        if ((error as { code?: string }).code !== 'ENOENT') throw error;
+      }
+    }
+    return false;
+  }
+
   /** The current file name of the message with this key (flags change it), without a stat per file. */
   async currentName(address: string, key: string): Promise<string | undefined> {
     return (await this.#locate(this.pathOf(address), key))?.name;
