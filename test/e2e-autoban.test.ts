@@ -163,7 +163,7 @@ password = "${TEST_PASSWORD_HASH}"
       const result = await failAuthWithSwaks(sub.port, PROXY);
       assert.match(result.transcript, /<~\* 535 /, result.transcript);
     }
-    const notBanning = await portico.waitForLog((l) => l.msg === `not banning ${PROXY}: it is a trusted proxy address (server.proxy.trusted-networks); the client behind it is unknown`);
+    const notBanning = await portico.waitForLog((l) => l.msg === `not banning ${PROXY}: it is a trusted proxy address (server.proxy.trusted-networks or a listener proxy.trusted-networks); the client behind it is unknown`);
     assert.equal(notBanning.level, 40);
     assertServed(await probeGreeting(sub.port, PROXY), 'HAProxy\'s own address');
     assert.ok(!portico.logs().some((l) => l.msg === 'banned client' && l.client === PROXY), 'no ban of the proxy was ever made');
@@ -261,7 +261,7 @@ password = "${TEST_PASSWORD_HASH}"
     const proxy = await portico.cli(['bans', 'add', PROXY]);
     assert.equal(proxy.code, 1);
     assert.equal(proxy.stdout, '');
-    assert.equal(proxy.stderr, `portico bans add: not banning ${PROXY}: it is a trusted proxy address (server.proxy.trusted-networks); the client behind it is unknown\n`);
+    assert.equal(proxy.stderr, `portico bans add: not banning ${PROXY}: it is a trusted proxy address (server.proxy.trusted-networks or a listener proxy.trusted-networks); the client behind it is unknown\n`);
 
     const allowed = await portico.cli(['bans', 'add', '192.0.2.10', '--duration', '1h']);
     assert.equal(allowed.code, 1);

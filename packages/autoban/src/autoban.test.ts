@@ -106,13 +106,13 @@ test('trusted proxies are never banned, with a warning that says why', async () 
   for (let i = 0; i < 3; i++) autoban.report(event('auth-failure', connection('127.0.0.1')));
   await autoban.settled();
   assert.ok(
-    log.lines.some((l) => l.level === WARN && l.msg === 'not banning 127.0.0.1: it is a trusted proxy address (server.proxy.trusted-networks); the client behind it is unknown'),
+    log.lines.some((l) => l.level === WARN && l.msg === 'not banning 127.0.0.1: it is a trusted proxy address (server.proxy.trusted-networks or a listener proxy.trusted-networks); the client behind it is unknown'),
     JSON.stringify(log.messages()),
   );
   assert.equal((await autoban.admit(connection('127.0.0.1'))).kind, 'allow');
   // A listener's trusted network counts too, and so does IPv4-mapped IPv6 text.
   const direct = await autoban.ban('::ffff:10.1.2.3', 'manual');
-  assert.deepEqual(direct, { banned: false, why: 'it is a trusted proxy address (server.proxy.trusted-networks); the client behind it is unknown' });
+  assert.deepEqual(direct, { banned: false, why: 'it is a trusted proxy address (server.proxy.trusted-networks or a listener proxy.trusted-networks); the client behind it is unknown' });
   // client == peer while the peer is a trusted proxy (a proxy trusted by a listener whose list we were not given).
   const unknownBehindProxy = connection('192.0.2.99', { peerIsTrustedProxy: true });
   for (let i = 0; i < 3; i++) autoban.report(event('auth-failure', unknownBehindProxy));
@@ -121,8 +121,8 @@ test('trusted proxies are never banned, with a warning that says why', async () 
   for (let i = 0; i < 3; i++) autoban.report(event('loiter', local, 'idle-timeout'));
   for (let i = 0; i < 5; i++) autoban.report(event('loiter', local, 'idle-timeout'));
   await autoban.settled();
-  assert.ok(log.messages(WARN).includes('not banning 192.0.2.99: it is a trusted proxy address (server.proxy.trusted-networks); the client behind it is unknown'));
-  assert.ok(log.messages(WARN).includes('not banning 198.18.0.1: it is a trusted proxy address (server.proxy.trusted-networks); the client behind it is unknown'));
+  assert.ok(log.messages(WARN).includes('not banning 192.0.2.99: it is a trusted proxy address (server.proxy.trusted-networks or a listener proxy.trusted-networks); the client behind it is unknown'));
+  assert.ok(log.messages(WARN).includes('not banning 198.18.0.1: it is a trusted proxy address (server.proxy.trusted-networks or a listener proxy.trusted-networks); the client behind it is unknown'));
   assert.equal((await autoban.admit(connection('192.0.2.99'))).kind, 'allow');
   assert.equal(log.messages().includes('banned client'), false, 'nothing was banned');
 });

@@ -38,7 +38,7 @@ export interface BanResult {
 
 const CONFIG_KEY: Partial<Record<SecurityEventKind, string>> = { 'auth-failure': 'auth.rate', scan: 'scan.rate', loiter: 'loiter.rate' };
 
-export const WHY_TRUSTED_PROXY = 'it is a trusted proxy address (server.proxy.trusted-networks); the client behind it is unknown';
+export const WHY_TRUSTED_PROXY = 'it is a trusted proxy address (server.proxy.trusted-networks or a listener proxy.trusted-networks); the client behind it is unknown';
 export const WHY_ALLOWED = 'it is listed in server.auto-ban.allowed-ips';
 export const WHY_UNKNOWN = 'the client address is unknown';
 
