@@ -73,7 +73,7 @@ function refusedLogs(portico: RunningPortico, client: string) {
 }
 
 describe('behind HAProxy (send-proxy-v2 + health checks), bans in SQLite', () => {
-  let ports: { sub: number; subs: number; smtp: number; web: number };
+  let ports: { sub: number; subs: number; smtp: number; web: number; imap: number; pop3: number };
   let configText: string;
   let portico: RunningPortico;
   let dir: string;
@@ -81,11 +81,13 @@ describe('behind HAProxy (send-proxy-v2 + health checks), bans in SQLite', () =>
   let subs: RunningHaproxy;
   let smtp: RunningHaproxy;
   let web: RunningHaproxy;
+  let imap: RunningHaproxy;
+  let pop3: RunningHaproxy;
   const proxies: RunningHaproxy[] = [];
 
   before(async () => {
-    const [a, b, c, d] = (await freePorts(4)) as [number, number, number, number];
-    ports = { sub: a, subs: b, smtp: c, web: d };
+    const [a, b, c, d, e, f] = (await freePorts(6)) as [number, number, number, number, number, number];
+    ports = { sub: a, subs: b, smtp: c, web: d, imap: e, pop3: f };
     configText = `[server]
 hostname = "${HOST}"
 data-dir = "data"
@@ -106,6 +108,12 @@ bind = ["127.0.0.1:${ports.smtp}"]
 protocol = "http"
 bind = ["127.0.0.1:${ports.web}"]
 proxy.mode = "proxy-protocol"
+[server.listener.imap]
+protocol = "imap"
+bind = ["127.0.0.1:${ports.imap}"]
+[server.listener.pop3]
+protocol = "pop3"
+bind = ["127.0.0.1:${ports.pop3}"]
 [server.auto-ban]
 auth.rate = "3/1h"
 scan.rate = "2/1h"
@@ -119,10 +127,10 @@ password = "${TEST_PASSWORD_HASH}"
 `;
     portico = await startPortico(configText, { logLevel: 'info' });
     dir = portico.dir;
-    [sub, subs, smtp, web] = await Promise.all(
-      [ports.sub, ports.subs, ports.smtp, ports.web].map((port) => startHaproxy({ backend: { host: '127.0.0.1', port }, serverOptions: CHECKED })),
-    ) as [RunningHaproxy, RunningHaproxy, RunningHaproxy, RunningHaproxy];
-    proxies.push(sub, subs, smtp, web);
+    [sub, subs, smtp, web, imap, pop3] = await Promise.all(
+      [ports.sub, ports.subs, ports.smtp, ports.web, ports.imap, ports.pop3].map((port) => startHaproxy({ backend: { host: '127.0.0.1', port }, serverOptions: CHECKED })),
+    ) as [RunningHaproxy, RunningHaproxy, RunningHaproxy, RunningHaproxy, RunningHaproxy, RunningHaproxy];
+    proxies.push(sub, subs, smtp, web, imap, pop3);
     await Promise.all(proxies.map((p) => waitForHealthy(p)));
   });
 
@@ -215,7 +223,7 @@ password = "${TEST_PASSWORD_HASH}"
     await Promise.all(proxies.map((p) => waitForHealthy(p)));
   });
 
-  test('one ban refuses the IP on every listener: SMTP, submission (STARTTLS and implicit TLS) and HTTP', async (t) => {
+  test('one ban refuses the IP on every listener: SMTP, submission (STARTTLS and implicit TLS), HTTP, IMAP and POP3', async (t) => {
     const added = await portico.cli(['bans', 'add', '127.0.0.8', '--duration', '7d', '--reason', 'test']);
     assert.equal(added.code, 0, added.stderr);
     // formatDuration picks the largest whole unit: 7d reads "1w".
@@ -239,6 +247,11 @@ password = "${TEST_PASSWORD_HASH}"
     assert.equal(http.status, 403);
     assert.equal(http.headers.connection, 'close');
     assert.match(http.body, new RegExp(`^127\\.0\\.0\\.8 is banned until ${ISO} \\(test\\)\\n$`));
+
+    // IMAP and POP3: their own words, before any greeting.
+    const banned = `127\\.0\\.0\\.8 is banned until ${ISO} \\(test\\)`;
+    assert.match((await probeGreeting(imap.port, '127.0.0.8')).bytes, new RegExp(`^\\* BYE ${banned}\\r\\n$`));
+    assert.match((await probeGreeting(pop3.port, '127.0.0.8')).bytes, new RegExp(`^-ERR ${banned}\\r\\n$`));
 
     // A neighbour is served everywhere, with its own address.
     assertServed(await probeGreeting(smtp.port, '127.0.0.9'), '127.0.0.9 on smtp');

@@ -4,12 +4,16 @@ import type { ConnectionHandler, ConnectionInfo, SecurityEventSink, Verdict } fr
 import { Accounts, MaildirStore } from '@portico/store';
 import { MailAuthenticator } from '@portico/mailauth';
 import { handleSmtpSession } from '@portico/smtp';
+import { handleImapSession } from '@portico/imap';
+import { handlePop3Session } from '@portico/pop3';
 import { createHttpApp } from '@portico/http';
 import type { DiscoveryService, HttpApp } from '@portico/http';
 import type { RateLimits } from '@portico/ratelimit';
 import { forwardedResolver, parseBindAddress } from '@portico/listener';
 import { createAutoBan, openBanStore, openRedis, RateLimitRegistry } from './policies.ts';
 import { maildirMailboxAccess } from './mailbox-access.ts';
+import { imapMailboxFor } from './imap-mailbox.ts';
+import { maildirPop3Mailbox } from './pop3-mailbox.ts';
 import { ERR_PROTOCOL_UNAVAILABLE } from './errors.ts';
 
 /** What the protocols and policies share, built once from the config. */
@@ -113,6 +117,26 @@ export async function createServices(config: Config, logger: Logger, dataDir: st
           });
           httpApps.push(app);
           return (conn) => app.onConnection(conn);
+        }
+        case 'pop3': {
+          const options = {
+            hostname: config.server.hostname,
+            accounts,
+            mailbox: maildirPop3Mailbox(store),
+            events,
+            admitLogin: (info: ConnectionInfo, account: string) => admitLogin(limits, info, account),
+          } as const;
+          return (conn) => handlePop3Session(conn, options);
+        }
+        case 'imap': {
+          const options = {
+            hostname: config.server.hostname,
+            accounts,
+            mailbox: imapMailboxFor(store),
+            events,
+            admitLogin: (info: ConnectionInfo, account: string) => admitLogin(limits, info, account),
+          } as const;
+          return (conn) => handleImapSession(conn, options);
         }
         default:
           throw ERR_PROTOCOL_UNAVAILABLE(id, listener.protocol);

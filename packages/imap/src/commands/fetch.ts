@@ -1,0 +1,80 @@
+import type { SessionContext } from '../context.ts';
+import { parseFetchItems, sectionBytes } from '../fetch-items.ts';
+import type { FetchItem } from '../fetch-items.ts';
+import { resolveSet } from '../mailbox-view.ts';
+import type { Token } from '../parser.ts';
+import { formatFlags, formatInternalDate } from '../responses.ts';
+import type { ImapMessage, SystemFlag } from '../types.ts';
+import type { CommandSpec } from './index.ts';
+
+/**
+ * RFC 3501 6.4.5 (and 6.4.8 UID FETCH, which always includes UID). Body items other than .PEEK set
+ * \Seen on a read-write mailbox; the new FLAGS are then part of the response.
+ */
+export async function runFetch(session: SessionContext, tag: string, args: readonly Token[], byUid: boolean): Promise<void> {
+  const verb = byUid ? 'UID FETCH' : 'FETCH';
+  const targets = resolveSet(session, args[0], byUid);
+  if (!targets) return session.send(`${tag} BAD Expected ${verb} sequence-set items`);
+  const parsed = parseFetchItems(args.slice(1));
+  if ('error' in parsed) return session.send(`${tag} BAD ${parsed.error}`);
+  const items: FetchItem[] = byUid && !parsed.some((i) => i.kind === 'uid') ? [{ kind: 'uid' }, ...parsed] : parsed;
+  const account = session.account!;
+  const selected = session.selected!;
+  const marksSeen = !selected.readOnly && items.some((i) => i.kind === 'body' && !i.peek);
+  for (const { seq, message } of targets) {
+    let current = message;
+    let body: Buffer | undefined;
+    if (items.some((i) => i.kind === 'body')) {
+      body = await session.options.mailbox.read(account, message.uid);
+      // Gone meanwhile (another session expunged it): nothing to say until the next NOOP.
+      if (!body) continue;
+    }
+    let flagsChanged = false;
+    if (marksSeen && !message.flags.includes('\\Seen')) {
+      const flags: SystemFlag[] = [...message.flags, '\\Seen'];
+      if (await session.options.mailbox.setFlags(account, message.uid, flags)) {
+        current = { ...message, flags };
+        selected.messages[seq - 1] = current;
+        flagsChanged = true;
+      }
+    }
+    const wanted = flagsChanged && !items.some((i) => i.kind === 'flags') ? [...items, { kind: 'flags' } as const] : items;
+    session.write(fetchResponse(seq, current, wanted, body));
+  }
+  session.send(`${tag} OK ${verb} completed`);
+}
+
+/** `* n FETCH (...)` with body sections as literals (they are bytes, not text). */
+export function fetchResponse(seq: number, message: ImapMessage, items: readonly FetchItem[], body: Buffer | undefined): Buffer {
+  const parts: Buffer[] = [];
+  let text = `* ${seq} FETCH (`;
+  items.forEach((item, i) => {
+    if (i > 0) text += ' ';
+    switch (item.kind) {
+      case 'flags':
+        text += `FLAGS ${formatFlags(message.flags)}`;
+        break;
+      case 'uid':
+        text += `UID ${message.uid}`;
+        break;
+      case 'size':
+        text += `RFC822.SIZE ${message.size}`;
+        break;
+      case 'internaldate':
+        text += `INTERNALDATE ${formatInternalDate(message.internalDate)}`;
+        break;
+      case 'body': {
+        let bytes = sectionBytes(body!, item.section);
+        if (item.partial) bytes = bytes.subarray(item.partial.start, item.partial.start + item.partial.length);
+        text += `${item.name} {${bytes.length}}\r\n`;
+        parts.push(Buffer.from(text, 'utf8'), bytes);
+        text = '';
+        break;
+      }
+    }
+  });
+  parts.push(Buffer.from(`${text})\r\n`, 'utf8'));
+  return Buffer.concat(parts);
+}
+
+export const fetch: CommandSpec = { states: ['selected'], run: (s, tag, args) => runFetch(s, tag, args, false) };

@@ -1,0 +1,155 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { ERR_MESSAGE_NOT_FOUND, messageFlags, messageKey } from '@portico/store';
+import type { ImapMailbox, ImapMessage, SystemFlag } from '@portico/imap';
+
+/**
+ * IMAP's INBOX over a Maildir store. IMAP needs UIDs that never change and only grow; Maildir keys
+ * (file names without ":2,FLAGS") are stable but not numbers, so a small map `<maildir>/portico-uids`
+ * ({uidValidity, uidNext, uids: {key: uid}}) assigns them, in list order (oldest first), and is
+ * written atomically (tmp + rename). A lost or unreadable map starts a new UIDVALIDITY, which tells
+ * clients to forget their cache: correct, if slow. Flags map to Maildir letters; letters IMAP does
+ * not know (e.g. P) are kept.
+ */
+
+export interface MaildirForImap {
+  pathOf(address: string): string;
+  list(address: string): Promise<readonly { id: string; size: number; mtimeMs: number }[]>;
+  read(address: string, id: string): Promise<Buffer>;
+  setFlags(address: string, id: string, flags: string): Promise<string>;
+  remove(address: string, id: string): Promise<boolean>;
+  currentName(address: string, key: string): Promise<string | undefined>;
+}
+
+interface UidMap {
+  uidValidity: number;
+  uidNext: number;
+  uids: Record<string, number>;
+}
+
+export const UID_FILE = 'portico-uids';
+
+const LETTER: Record<SystemFlag, string> = { '\\Seen': 'S', '\\Flagged': 'F', '\\Answered': 'R', '\\Draft': 'D', '\\Deleted': 'T' };
+const FLAG = new Map(Object.entries(LETTER).map(([f, l]) => [l, f as SystemFlag]));
+
+const notFound = (error: unknown) => (error as { code?: string }).code === ERR_MESSAGE_NOT_FOUND.code;
+
+const shared = new WeakMap<MaildirForImap, ImapMailbox>();
+
+/** One adapter per store, so that every IMAP listener shares the per-account write queue. */
+export function imapMailboxFor(store: MaildirForImap): ImapMailbox {
+  let mailbox = shared.get(store);
+  if (!mailbox) shared.set(store, (mailbox = maildirImapMailbox(store)));
+  return mailbox;
+}
+
+export function maildirImapMailbox(store: MaildirForImap, now: () => number = Date.now): ImapMailbox {
+  // Sessions of one account run concurrently: the map is read, changed and written one at a time.
+  const queues = new Map<string, Promise<unknown>>();
+  function serial<T>(account: string, work: () => Promise<T>): Promise<T> {
+    const previous = queues.get(account) ?? Promise.resolve();
+    const result = previous.then(work, work);
+    const tail = result.catch(() => {});
+    queues.set(account, tail);
+    void tail.then(() => {
+      if (queues.get(account) === tail) queues.delete(account);
+    });
+    return result;
+  }
+
+  async function loadMap(dir: string): Promise<UidMap | undefined> {
+    try {
+      const map = JSON.parse(await readFile(join(dir, UID_FILE), 'utf8')) as UidMap;
+      if (Number.isInteger(map.uidValidity) && Number.isInteger(map.uidNext) && typeof map.uids === 'object' && map.uids) return map;
+    } catch {
+      // missing or damaged: a new UIDVALIDITY below
+    }
+    return undefined;
+  }
+
+  async function saveMap(dir: string, map: UidMap): Promise<void> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const tmp = join(dir, `${UID_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    await writeFile(tmp, JSON.stringify(map), { mode: 0o600 });
+    await rename(tmp, join(dir, UID_FILE));
+  }
+
+  /** The messages with their UIDs (ascending), assigning UIDs to new ones and forgetting removed ones. */
+  function snapshot(account: string) {
+    return serial(account, async () => {
+      const dir = store.pathOf(account);
+      const listed = await store.list(account);
+      let map = await loadMap(dir);
+      let changed = false;
+      if (!map) {
+        // Seconds since the epoch: a new map always gets a larger UIDVALIDITY than the one it replaces.
+        map = { uidValidity: Math.max(1, Math.floor(now() / 1000)), uidNext: 1, uids: {} };
+        changed = true;
+      }
+      const uids: Record<string, number> = {};
+      const messages: (ImapMessage & { key: string })[] = [];
+      for (const m of listed) {
+        const key = messageKey(m.id);
+        let uid = map.uids[key];
+        if (uid === undefined) {
+          uid = map.uidNext++;
+          changed = true;
+        }
+        uids[key] = uid;
+        messages.push({ key, uid, size: m.size, internalDate: m.mtimeMs, flags: [...messageFlags(m.id)].flatMap((l) => FLAG.get(l) ?? []) });
+      }
+      if (Object.keys(map.uids).length !== listed.length) changed = true;
+      map.uids = uids;
+      if (changed) await saveMap(dir, map);
+      messages.sort((a, b) => a.uid - b.uid);
+      return { uidValidity: map.uidValidity, uidNext: map.uidNext, messages, keys: new Map(messages.map((m) => [m.uid, m.key])) };
+    });
+  }
+
+  async function keyOf(account: string, uid: number): Promise<string | undefined> {
+    const map = await loadMap(store.pathOf(account));
+    return map ? Object.entries(map.uids).find(([, u]) => u === uid)?.[0] : undefined;
+  }
+
+  return {
+    async list(account) {
+      const { uidValidity, uidNext, messages } = await snapshot(account);
+      return { uidValidity, uidNext, messages: messages.map(({ key: _key, ...m }) => m) };
+    },
+    async read(account, uid) {
+      const key = await keyOf(account, uid);
+      if (key === undefined) return undefined;
+      // Flags may be renamed between the lookup and the read: look the file up again once.
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const name = await store.currentName(account, key);
+        if (name === undefined) return undefined;
+        try {
+          return await store.read(account, name);
+        } catch (error) {
+          if (!notFound(error)) throw error;
+        }
+      }
+      return undefined;
+    },
+    async setFlags(account, uid, flags) {
+      const key = await keyOf(account, uid);
+      const name = key === undefined ? undefined : await store.currentName(account, key);
+      if (name === undefined) return false;
+      const kept = [...messageFlags(name)].filter((l) => !FLAG.has(l)).join('');
+      try {
+        await store.setFlags(account, name, kept + flags.map((f) => LETTER[f]).join(''));
+        return true;
+      } catch (error) {
+        if (notFound(error)) return false;
+        throw error;
+      }
+    },
+    async expunge(account, uids) {
+      const map = await loadMap(store.pathOf(account));
+      if (!map) return;
+      const wanted = new Set(uids);
+      for (const [key, uid] of Object.entries(map.uids)) if (wanted.has(uid)) await store.remove(account, key);
+    },
+  };
+}
