@@ -1,18 +1,13 @@
 import type { AcceptedConnection } from '@portico/core';
-import { IGNORE_SECURITY_EVENTS, isEncrypted } from '@portico/core';
+import { isEncrypted } from '@portico/core';
+import { LineSession } from '@portico/listener';
 import type { ImapState, Selected, SessionContext } from './context.ts';
-import { LineReader } from './line-reader.ts';
 import { literalAtEnd, parseCommand, ParseError } from './parser.ts';
 import { capabilities } from './commands/capability.ts';
 import { COMMANDS } from './commands/index.ts';
 import { DEFAULT_LIMITS } from './types.ts';
 import type { ImapLimits, ImapOptions } from './types.ts';
 import { ERR_OPTIONS } from './errors.ts';
-
-/** How long a closing client gets to read our last response before the socket is destroyed. */
-const LINGER_MS = 2000;
-/** Pause reading when this much unprocessed input piles up while a command is busy. */
-const HIGH_WATER = 256 * 1024;
 
 /**
  * Runs one IMAP4rev1 session on a connection the listener accepted; greets at once. Throws
@@ -31,133 +26,73 @@ interface Pending {
   size: number;
 }
 
-class Session implements SessionContext {
-  conn: AcceptedConnection;
+/** IMAP4rev1 on the shared line session (@portico/listener): commands, literals and responses. */
+class Session extends LineSession implements SessionContext {
   readonly options: ImapOptions;
   readonly limits: ImapLimits;
   state: ImapState = 'not-authenticated';
   account: string | undefined;
   selected: Selected | undefined;
 
-  #lines: LineReader;
   #pending: Pending | undefined;
   #literal: { remaining: number; chunks: Buffer[] } | undefined;
-  #continuation: ((line: string) => Promise<void> | void) | undefined;
-  #busy = false;
-  #closed = false;
-  #ended = false;
-  #errors = 0;
-  #commands = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #onData = (chunk: Buffer) => this.#receive(chunk);
-  #onEnd = () => {
-    this.#ended = true;
-    if (!this.#busy) this.close('client closed');
-  };
-  #onClose = () => this.#cleanup('client closed');
 
   constructor(conn: AcceptedConnection, options: ImapOptions) {
-    this.conn = conn;
+    const limits: ImapLimits = { ...DEFAULT_LIMITS, ...options.limits };
+    super(conn, { protocol: 'imap', tlsCommand: 'STARTTLS', timeoutReason: 'idle-timeout', errorsCounted: 'BAD responses', events: options.events, limits });
     this.options = options;
-    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.#lines = new LineReader(this.limits.maxLineLength);
+    this.limits = limits;
   }
 
   get encrypted(): boolean {
     return isEncrypted(this.conn.info);
   }
 
-  start(): void {
-    this.#attach();
+  protected override greet(): void {
     this.send(`* OK [CAPABILITY ${capabilities(this).join(' ')}] ${this.options.hostname} IMAP4rev1 Portico ready`);
   }
 
-  #attach(): void {
-    const socket = this.conn.socket;
-    socket.on('data', this.#onData);
-    socket.on('end', this.#onEnd);
-    socket.on('close', this.#onClose);
-    socket.on('error', (error: Error) => this.conn.log.debug({ err: error.message }, 'socket error'));
-    this.#armTimer();
+  /** Literal bytes a command announced come raw, before its next line. */
+  protected override async step(): Promise<boolean> {
+    if (this.#literal) {
+      const literal = this.#literal;
+      const input = this.lines.takeRest();
+      const take = Math.min(input.length, literal.remaining);
+      literal.chunks.push(input.subarray(0, take));
+      literal.remaining -= take;
+      this.lines.push(input.subarray(take));
+      if (literal.remaining > 0) return false;
+      this.#literal = undefined;
+      this.#pending!.literals.push(Buffer.concat(literal.chunks).toString('utf8'));
+      return true;
+    }
+    return this.readLine();
   }
 
-  #detach(): void {
-    const socket = this.conn.socket;
-    socket.off('data', this.#onData);
-    socket.off('end', this.#onEnd);
-    socket.off('close', this.#onClose);
+  protected override onLine(line: string): Promise<void> {
+    return this.#collect(line);
   }
 
-  #armTimer(): void {
-    clearTimeout(this.#timer);
-    if (this.#closed) return;
-    this.#timer = setTimeout(() => this.#timeout(), this.limits.idleTimeoutMs);
-    this.#timer.unref();
+  protected override onLineTooLong(): void {
+    this.#pending = undefined;
+    this.send('* BAD Line too long');
+    this.countError();
   }
 
-  #timeout(): void {
-    if (this.#closed) return;
-    const events = this.options.events ?? IGNORE_SECURITY_EVENTS;
-    // A connection that never said anything is someone holding sockets open; an idle client is not.
-    if (this.#commands === 0) events.report({ kind: 'loiter', reason: 'idle-timeout', connection: this.conn.info });
-    else events.report({ kind: 'limit', reason: 'idle-timeout', connection: this.conn.info, detail: `idle ${this.limits.idleTimeoutMs}ms after ${this.#commands} commands` });
-    this.conn.log.info({ commands: this.#commands }, 'imap: autologout');
+  protected override onTimeout(): void {
+    this.conn.log.info({ commands: this.commands }, 'imap: autologout');
     this.send('* BYE Autologout; idle for too long');
     this.close('timeout');
   }
 
-  #receive(chunk: Buffer): void {
-    if (this.#closed) return;
-    this.#armTimer();
-    this.#lines.push(chunk);
-    if (this.#busy && this.#lines.buffered > HIGH_WATER) this.conn.socket.pause();
-    void this.#pump();
+  protected override onInternalError(): void {
+    this.send('* BYE Internal error, try again later');
+    this.close('internal error');
   }
 
-  async #pump(): Promise<void> {
-    if (this.#busy || this.#closed) return;
-    this.#busy = true;
-    try {
-      while (!this.#closed) {
-        if (this.#literal) {
-          const literal = this.#literal;
-          const input = this.#lines.takeRest();
-          const take = Math.min(input.length, literal.remaining);
-          literal.chunks.push(input.subarray(0, take));
-          literal.remaining -= take;
-          this.#lines.push(input.subarray(take));
-          if (literal.remaining > 0) break;
-          this.#literal = undefined;
-          this.#pending!.literals.push(Buffer.concat(literal.chunks).toString('utf8'));
-          continue;
-        }
-        const event = this.#lines.next();
-        if (!event) break;
-        if (event.kind === 'too-long') {
-          this.#pending = undefined;
-          this.#limitReached('line-too-long', `over ${this.limits.maxLineLength} bytes`);
-          this.send('* BAD Line too long');
-          this.#countError();
-          continue;
-        }
-        const continuation = this.#continuation;
-        if (continuation) {
-          this.#continuation = undefined;
-          await continuation(event.line);
-          continue;
-        }
-        await this.#collect(event.line);
-      }
-    } catch (error) {
-      this.conn.log.error({ err: error instanceof Error ? error.message : String(error) }, 'imap: internal error');
-      this.send('* BYE Internal error, try again later');
-      this.close('internal error');
-    } finally {
-      this.#busy = false;
-    }
-    if (this.#closed) return;
-    if (this.#ended) return this.close('client closed');
-    if (this.conn.socket.isPaused()) this.conn.socket.resume();
+  protected override onTooManyErrors(): void {
+    this.send('* BYE Too many errors');
+    this.close('too many errors');
   }
 
   /** Adds one line to the command being collected; a line ending in `{n}` waits for n literal bytes. */
@@ -172,7 +107,7 @@ class Session implements SessionContext {
     }
     if (literal.size > this.limits.maxLiteralSize || pending.size + literal.size > this.limits.maxLiteralSize + this.limits.maxLineLength) {
       this.#pending = undefined;
-      this.#limitReached('literal-too-large', `${literal.size} bytes`);
+      this.limitReached('literal-too-large', `${literal.size} bytes`);
       if (!literal.sync) {
         // The client sends the bytes without waiting: they cannot be told apart from commands.
         this.send('* BYE Literal too large');
@@ -188,7 +123,7 @@ class Session implements SessionContext {
   }
 
   async #dispatch(pending: Pending): Promise<void> {
-    this.#commands++;
+    this.commands++;
     let command;
     try {
       command = parseCommand(pending.text, pending.literals);
@@ -209,70 +144,8 @@ class Session implements SessionContext {
   }
 
   send(line: string): void {
-    if (this.#closed) return;
-    this.conn.socket.write(`${line}\r\n`);
-    if (/^\S+ BAD /.test(line) && !line.startsWith('* BAD')) this.#countError();
-  }
-
-  write(data: Buffer): void {
-    if (!this.#closed) this.conn.socket.write(data);
-  }
-
-  #countError(): void {
-    this.#errors++;
-    if (this.#errors < this.limits.maxErrors || this.#closed) return;
-    (this.options.events ?? IGNORE_SECURITY_EVENTS).report({ kind: 'scan', reason: 'too-many-errors', connection: this.conn.info, detail: `${this.#errors} BAD responses` });
-    this.conn.log.warn({ errors: this.#errors }, 'imap: too many errors, closing');
-    this.send('* BYE Too many errors');
-    this.close('too many errors');
-  }
-
-  #limitReached(reason: string, detail: string): void {
-    (this.options.events ?? IGNORE_SECURITY_EVENTS).report({ kind: 'limit', reason, connection: this.conn.info, detail });
-  }
-
-  expectLine(handler: (line: string) => Promise<void> | void): void {
-    this.#continuation = handler;
-  }
-
-  async startTls(): Promise<void> {
-    const upgrade = this.conn.startTls;
-    if (!upgrade) return;
-    const old = this.conn;
-    this.#detach();
-    // RFC 3501 6.2.1 / RFC 2595: what the client pipelined after STARTTLS is discarded (command injection).
-    const discarded = this.#lines.takeRest();
-    if (discarded.length > 0) old.log.info({ bytes: discarded.length }, 'imap: discarded input pipelined after STARTTLS');
-    // Let the OK reach the socket before TLS takes it over.
-    await new Promise<void>((resolve) => old.socket.write('', () => resolve()));
-    try {
-      this.conn = await upgrade();
-    } catch (error) {
-      old.log.info({ err: error instanceof Error ? error.message : String(error) }, 'imap: STARTTLS handshake failed');
-      this.#closed = true;
-      clearTimeout(this.#timer);
-      old.onClose('tls handshake failed');
-      old.socket.destroy();
-      return;
-    }
-    if (this.#closed) return;
-    this.#attach();
-  }
-
-  close(reason: string): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearTimeout(this.#timer);
-    this.conn.onClose(reason);
-    const socket = this.conn.socket;
-    socket.end();
-    setTimeout(() => socket.destroy(), LINGER_MS).unref();
-  }
-
-  #cleanup(reason: string): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearTimeout(this.#timer);
-    this.conn.onClose(reason);
+    if (this.closed) return;
+    this.write(`${line}\r\n`);
+    if (/^\S+ BAD /.test(line) && !line.startsWith('* BAD')) this.countError();
   }
 }

@@ -1,28 +1,15 @@
 /** Test harness (not a test file): a real TCP server running handleImapSession over a fake INBOX, and a raw client. */
-import { createServer, connect } from 'node:net';
-import type { Server, Socket } from 'node:net';
-import { TLSSocket, connect as tlsConnect, createSecureContext } from 'node:tls';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import { TLSSocket, createSecureContext } from 'node:tls';
 import { once } from 'node:events';
 import { pino } from 'pino';
 import { freezeConnectionInfo, withTls } from '@portico/core';
 import type { AcceptedConnection, ConnectionInfo, SecurityEvent } from '@portico/core';
+import { TestClient, connectTestSocket, makeTestCertificate, startTestServer } from '@portico/listener';
 import { handleImapSession } from './session.ts';
 import type { ImapMailbox, ImapMessage, ImapOptions, SystemFlag } from './types.ts';
 
-export function makeCertificate(): { key: string; cert: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'portico-imap-cert-'));
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-      '-subj', '/CN=mail.example.test', '-days', '2', '-keyout', join(dir, 'k'), '-out', join(dir, 'c')], { stdio: 'ignore' });
-    return { key: readFileSync(join(dir, 'k'), 'utf8'), cert: readFileSync(join(dir, 'c'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+export const makeCertificate = makeTestCertificate;
 
 /** An in-memory INBOX: messages by uid. */
 export class FakeMailbox implements ImapMailbox {
@@ -88,10 +75,7 @@ export async function startHarness(h: { encrypted?: boolean; starttls?: boolean;
       : {}),
   });
   let n = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+  const server = await startTestServer((socket) => {
     socket.on('error', () => {});
     const info = freezeConnectionInfo({
       id: `c${++n}`, listener: 'test',
@@ -101,68 +85,25 @@ export async function startHarness(h: { encrypted?: boolean; starttls?: boolean;
     });
     handleImapSession(make(socket, info), options);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  return {
-    port: typeof address === 'object' && address ? address.port : 0,
-    mailbox, events, closeReasons,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { port: server.port, mailbox, events, closeReasons, close: server.close };
 }
 
 /** A raw client: reads everything up to the tagged line (or the continuation / greeting line). */
-export class Client {
-  socket: Socket;
-  #buffer = Buffer.alloc(0);
-  #waiters: (() => void)[] = [];
-  closed = false;
-
-  constructor(socket: Socket) {
-    this.socket = socket;
-    this.#listen();
-  }
-
+export class Client extends TestClient {
   static async connect(port: number): Promise<Client> {
-    const socket = connect(port, '127.0.0.1');
-    await once(socket, 'connect');
-    return new Client(socket);
-  }
-
-  #listen(): void {
-    this.socket.on('data', (chunk: Buffer) => {
-      this.#buffer = Buffer.concat([this.#buffer, chunk]);
-      this.#wake();
-    });
-    this.socket.on('close', () => {
-      this.closed = true;
-      this.#wake();
-    });
-    this.socket.on('error', () => {});
-  }
-
-  #wake(): void {
-    for (const w of this.#waiters.splice(0)) w();
+    return new Client(await connectTestSocket(port));
   }
 
   /** Text up to and including the first line that satisfies `done` (latin1, so bytes map 1:1). */
   async until(done: (line: string) => boolean): Promise<string> {
-    for (;;) {
-      const text = this.#buffer.toString('latin1');
-      let start = 0;
-      for (let lf = text.indexOf('\n'); lf !== -1; lf = text.indexOf('\n', start)) {
-        if (done(text.slice(start, lf + 1))) {
-          this.#buffer = this.#buffer.subarray(lf + 1);
-          return text.slice(0, lf + 1);
-        }
-        start = lf + 1;
+    const raw = await this.take((b) => {
+      const text = b.toString('latin1');
+      for (let start = 0, lf = text.indexOf('\n'); lf !== -1; start = lf + 1, lf = text.indexOf('\n', start)) {
+        if (done(text.slice(start, lf + 1))) return lf + 1;
       }
-      if (this.closed) throw new Error(`closed; got ${JSON.stringify(text)}`);
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    }
+      return -1;
+    }, Infinity);
+    return raw.toString('latin1');
   }
 
   greeting(): Promise<string> {
@@ -174,25 +115,8 @@ export class Client {
     return this.until((line) => line.startsWith(`${tag} `));
   }
 
-  write(text: string): void {
-    this.socket.write(text);
-  }
-
-  async upgradeTls(): Promise<void> {
-    this.socket.removeAllListeners('data');
-    this.socket.removeAllListeners('close');
-    const secured = tlsConnect({ socket: this.socket, rejectUnauthorized: false });
-    await once(secured, 'secureConnect');
-    this.socket = secured;
-    this.#buffer = Buffer.alloc(0);
-    this.#listen();
-  }
-
-  async waitClosed(): Promise<void> {
-    while (!this.closed) await new Promise<void>((resolve) => this.#waiters.push(resolve));
-  }
-
-  end(): void {
-    this.socket.destroy();
+  /** No deadline: a test that never sees the close fails on its own timeout. */
+  override waitClosed(): Promise<void> {
+    return super.waitClosed(Infinity);
   }
 }

@@ -8,3 +8,10 @@ export { resolveForwardedClient, applyForwardedResolution, forwardedResolver } f
 export type { ForwardedResolution, ForwardedOptions } from './forwarded.ts';
 export { ProxyHeaderReader, detectProxyHeader, crc32c } from './proxy-protocol/index.ts';
 export type { ProxyHeader, ProxyTlvs, ProxyAddress, SslTlv, ReaderStep } from './proxy-protocol/index.ts';
+export { LineReader } from './line-reader.ts';
+export type { LineEvent } from './line-reader.ts';
+export { LineSession } from './line-session.ts';
+export type { LineSessionSettings } from './line-session.ts';
+// Test support for the protocol packages' wire tests (never used by production code).
+export { makeTestCertificate, startTestServer, connectTestSocket, TestClient } from './testing.ts';
+export type { TestCertificate, TestServer } from './testing.ts';

@@ -3,34 +3,22 @@
  * in-memory mailbox, and a raw client that reads POP3 responses. The same approach as
  * @portico/smtp's test-support, cut down to what POP3 needs.
  */
-import { connect, createServer } from 'node:net';
-import type { Server, Socket } from 'node:net';
-import { TLSSocket, connect as tlsConnect, createSecureContext, createServer as createTlsServer } from 'node:tls';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import { TLSSocket, createSecureContext } from 'node:tls';
 import { once } from 'node:events';
 import { pino } from 'pino';
 import { freezeConnectionInfo, withTls } from '@portico/core';
 import type { AcceptedConnection, ConnectionInfo, SecurityEvent, TlsState } from '@portico/core';
+import { TestClient, connectTestSocket, makeTestCertificate, startTestServer } from '@portico/listener';
 import { handlePop3Session } from './session.ts';
 import type { Pop3Options } from './types.ts';
 
 let cert: { key: string; cert: string } | undefined;
 
-/** One self-signed certificate per test process (openssl CLI). */
+/** One self-signed certificate per test process. */
 function certificate(): { key: string; cert: string } {
-  if (cert) return cert;
-  const dir = mkdtempSync(join(tmpdir(), 'portico-pop3-cert-'));
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-      '-subj', '/CN=mail.example.test', '-days', '2', '-keyout', join(dir, 'k'), '-out', join(dir, 'c')], { stdio: 'ignore' });
-    cert = { key: readFileSync(join(dir, 'k'), 'utf8'), cert: readFileSync(join(dir, 'c'), 'utf8') };
-    return cert;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  cert ??= makeTestCertificate();
+  return cert;
 }
 
 export interface HarnessOptions {
@@ -112,93 +100,25 @@ export async function startHarness(h: HarnessOptions = {}): Promise<Harness> {
     });
     handlePop3Session(make(socket, info), options);
   };
-  const server: Server = mode === 'implicit' ? createTlsServer(certificate(), onConnection) : createServer(onConnection);
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  return {
-    port: typeof address === 'object' && address ? address.port : 0,
-    store,
-    events,
-    closeReasons,
-    logs,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const server = await startTestServer(onConnection, mode === 'implicit' ? certificate() : undefined);
+  return { port: server.port, store, events, closeReasons, logs, close: server.close };
 }
 
 /** A raw client: `line()` is one status line, `multiline()` a whole multi-line response (terminator removed, not unstuffed). */
-export class Pop3Client {
-  socket: Socket;
-  #buffer = Buffer.alloc(0);
-  #waiters: Array<() => void> = [];
-  closed = false;
-
-  private constructor(socket: Socket) {
-    this.socket = socket;
-    this.#listen();
-  }
-
-  #listen(): void {
-    this.socket.on('data', (chunk: Buffer) => {
-      this.#buffer = Buffer.concat([this.#buffer, chunk]);
-      this.#wake();
-    });
-    this.socket.on('close', () => {
-      this.closed = true;
-      this.#wake();
-    });
-    this.socket.on('error', () => {});
-  }
-
-  #wake(): void {
-    for (const w of this.#waiters.splice(0)) w();
-  }
-
+export class Pop3Client extends TestClient {
   static async connect(port: number, tls = false): Promise<Pop3Client> {
-    const socket = tls ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : connect(port, '127.0.0.1');
-    await once(socket, tls ? 'secureConnect' : 'connect');
-    return new Pop3Client(socket);
-  }
-
-  async #until(end: (buffer: Buffer) => number, timeoutMs: number): Promise<Buffer> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const at = end(this.#buffer);
-      if (at !== -1) {
-        const out = this.#buffer.subarray(0, at);
-        this.#buffer = this.#buffer.subarray(at);
-        return out;
-      }
-      if (this.closed) throw new Error(`closed while waiting; buffer ${JSON.stringify(this.#buffer.toString('latin1'))}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`nothing in time; buffer ${JSON.stringify(this.#buffer.toString('latin1'))}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.#waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+    return new Pop3Client(await connectTestSocket(port, tls));
   }
 
   /** The next status line without CRLF. */
   async line(timeoutMs = 5000): Promise<string> {
-    const raw = await this.#until((b) => (b.indexOf('\r\n') === -1 ? -1 : b.indexOf('\r\n') + 2), timeoutMs);
+    const raw = await this.take((b) => (b.indexOf('\r\n') === -1 ? -1 : b.indexOf('\r\n') + 2), timeoutMs);
     return raw.subarray(0, raw.length - 2).toString('utf8');
   }
 
   /** The body of a multi-line response, as sent (still stuffed), without the final ".\r\n". */
   async multiline(timeoutMs = 5000): Promise<Buffer> {
-    const raw = await this.#until((b) => {
+    const raw = await this.take((b) => {
       if (b.subarray(0, 3).toString() === '.\r\n') return 3;
       const i = b.indexOf('\r\n.\r\n');
       return i === -1 ? -1 : i + 5;
@@ -217,24 +137,8 @@ export class Pop3Client {
     return [status, status.startsWith('+OK') ? (await this.multiline()).toString('latin1') : ''];
   }
 
-  async upgradeTls(): Promise<void> {
-    this.socket.removeAllListeners('data');
-    this.socket.removeAllListeners('close');
-    const secured = tlsConnect({ socket: this.socket, rejectUnauthorized: false, servername: 'mail.example.test' });
-    await once(secured, 'secureConnect');
-    this.socket = secured;
-    this.#buffer = Buffer.alloc(0);
-    this.#listen();
-  }
-
-  async waitClosed(timeoutMs = 5000): Promise<void> {
-    await this.#until((b) => (this.closed ? b.length : -1), timeoutMs).catch((error: Error) => {
-      if (!this.closed) throw error;
-    });
-  }
-
-  end(): void {
-    this.socket.destroy();
+  override upgradeTls(): Promise<void> {
+    return super.upgradeTls('mail.example.test');
   }
 }
 

@@ -1,34 +1,18 @@
 /** Test harness (not a test file): a real TCP server running handleSmtpSession, and raw clients. */
-import { createServer, connect } from 'node:net';
-import type { Server, Socket } from 'node:net';
-import { TLSSocket, connect as tlsConnect, createSecureContext, createServer as createTlsServer } from 'node:tls';
+import type { Socket } from 'node:net';
+import { TLSSocket, createSecureContext } from 'node:tls';
 import type { SecureContext } from 'node:tls';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { once } from 'node:events';
 import { pino } from 'pino';
 import { freezeConnectionInfo, withTls } from '@portico/core';
 import type { AcceptedConnection, ConnectionInfo, SecurityEvent, TlsState } from '@portico/core';
+import { TestClient, connectTestSocket, makeTestCertificate, startTestServer } from '@portico/listener';
+import type { TestCertificate } from '@portico/listener';
 import { handleSmtpSession } from './session.ts';
 import type { SmtpOptions } from './types.ts';
 
-export interface TestCert {
-  readonly key: string;
-  readonly cert: string;
-}
-
-export function makeCertificate(): TestCert {
-  const dir = mkdtempSync(join(tmpdir(), 'portico-smtp-cert-'));
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-      '-subj', '/CN=mail.example.test', '-days', '2', '-keyout', join(dir, 'k'), '-out', join(dir, 'c')], { stdio: 'ignore' });
-    return { key: readFileSync(join(dir, 'k'), 'utf8'), cert: readFileSync(join(dir, 'c'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+export type TestCert = TestCertificate;
+export const makeCertificate = makeTestCertificate;
 
 function tlsState(socket: TLSSocket): TlsState {
   const cipher = socket.getCipher();
@@ -122,104 +106,29 @@ export async function startHarness(h: HarnessOptions = {}): Promise<Harness> {
     });
     handleSmtpSession(make(socket, info), options);
   };
-  let server: Server;
-  if (h.implicitTls) {
-    server = createTlsServer({ key: h.cert!.key, cert: h.cert!.cert }, onConnection);
-  } else {
-    server = createServer(onConnection);
-  }
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    port,
-    stored,
-    events,
-    closeReasons,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const server = await startTestServer(onConnection, h.implicitTls ? h.cert! : undefined);
+  return { port: server.port, stored, events, closeReasons, close: server.close };
 }
 
 /** A raw client that reads whole replies (the line whose 4th character is a space ends one). */
-export class RawClient {
-  socket: Socket;
-  #buffer = '';
-  #waiters: Array<() => void> = [];
-  closed = false;
-
-  constructor(socket: Socket) {
-    this.socket = socket;
-    this.#listen();
-  }
-
-  #listen(): void {
-    this.socket.setEncoding('utf8');
-    this.socket.on('data', (chunk: string) => {
-      this.#buffer += chunk;
-      this.#wake();
-    });
-    this.socket.on('close', () => {
-      this.closed = true;
-      this.#wake();
-    });
-    this.socket.on('error', () => {});
-  }
-
-  #wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) w();
-  }
-
+export class RawClient extends TestClient {
   static async connect(port: number): Promise<RawClient> {
-    const socket = connect(port, '127.0.0.1');
-    await once(socket, 'connect');
-    return new RawClient(socket);
+    return new RawClient(await connectTestSocket(port));
   }
 
   static async connectTls(port: number): Promise<RawClient> {
-    const socket = tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false });
-    await once(socket, 'secureConnect');
-    return new RawClient(socket);
+    return new RawClient(await connectTestSocket(port, true));
   }
 
   /** Next complete reply, lines joined with \n (without CRLF). */
   async reply(timeoutMs = 5000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = /^(?:\d{3}-[^\r\n]*\r\n)*\d{3}(?: [^\r\n]*)?\r\n/.exec(this.#buffer);
-      if (m) {
-        this.#buffer = this.#buffer.slice(m[0].length);
-        return m[0].replace(/\r\n$/, '').split('\r\n').join('\n');
-      }
-      if (this.closed) throw new Error(`closed while waiting for a reply; buffer ${JSON.stringify(this.#buffer)}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no reply in time; buffer ${JSON.stringify(this.#buffer)}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.#waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+    // latin1 maps bytes 1:1, so a match's length is its length in bytes.
+    const raw = await this.take((b) => /^(?:\d{3}-[^\r\n]*\r\n)*\d{3}(?: [^\r\n]*)?\r\n/.exec(b.toString('latin1'))?.[0].length ?? -1, timeoutMs);
+    return raw.toString('utf8').replace(/\r\n$/, '').split('\r\n').join('\n');
   }
 
   get pending(): string {
-    return this.#buffer;
-  }
-
-  write(text: string | Buffer): void {
-    this.socket.write(text);
+    return this.buffered.toString('utf8');
   }
 
   async command(line: string): Promise<string> {
@@ -227,31 +136,7 @@ export class RawClient {
     return this.reply();
   }
 
-  async upgradeTls(): Promise<void> {
-    this.socket.removeAllListeners('data');
-    this.socket.removeAllListeners('close');
-    const secured = tlsConnect({ socket: this.socket, rejectUnauthorized: false, servername: 'mail.example.test' });
-    await once(secured, 'secureConnect');
-    this.socket = secured;
-    this.#buffer = '';
-    this.#listen();
-  }
-
-  async waitClosed(timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.closed) {
-      if (Date.now() > deadline) throw new Error('socket still open');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 50);
-        this.#waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-
-  end(): void {
-    this.socket.destroy();
+  override upgradeTls(): Promise<void> {
+    return super.upgradeTls('mail.example.test');
   }
 }

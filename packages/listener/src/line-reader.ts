@@ -1,7 +1,8 @@
 /**
- * Splits the command stream into lines. A line ends at LF (a preceding CR is removed), so a bare-LF
- * client is tolerated. A line longer than maxLength is reported once and skipped up to its end.
- * (The same rules as @portico/smtp; protocols never import each other, so it is repeated here.)
+ * Splits a command stream into lines, for every line-based protocol (SMTP, POP3, IMAP). A line ends
+ * at LF (a preceding CR is removed): commands are short and unambiguous, so a bare-LF client is
+ * tolerated here; content with stricter rules (SMTP DATA, IMAP literals) is taken raw with takeRest.
+ * A line longer than maxLength is reported once and skipped up to its end.
  */
 export type LineEvent = { kind: 'line'; line: string } | { kind: 'too-long' };
 
@@ -18,7 +19,7 @@ export class LineReader {
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
   }
 
-  /** Bytes received but not yet taken as lines (discarded after STLS). */
+  /** Bytes received but not yet taken as lines (SMTP DATA, IMAP literals; discarded after STARTTLS). */
   takeRest(): Buffer {
     const rest = this.#buffer;
     this.#buffer = Buffer.alloc(0);
