@@ -1,7 +1,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ERR_MESSAGE_NOT_FOUND, messageFlags, messageKey } from '@portico/store';
+import { messageFlags, messageKey } from '@portico/store';
+import type { MaildirStore } from '@portico/store';
 import type { ImapMailbox, ImapMessage, SystemFlag } from '@portico/imap';
 
 /**
@@ -13,14 +14,8 @@ import type { ImapMailbox, ImapMessage, SystemFlag } from '@portico/imap';
  * not know (e.g. P) are kept.
  */
 
-export interface MaildirForImap {
-  pathOf(address: string): string;
-  list(address: string): Promise<readonly { id: string; size: number; mtimeMs: number }[]>;
-  read(address: string, id: string): Promise<Buffer>;
-  setFlags(address: string, id: string, flags: string): Promise<string>;
-  remove(address: string, id: string): Promise<boolean>;
-  currentName(address: string, key: string): Promise<string | undefined>;
-}
+/** The part of MaildirStore this needs. */
+export type MaildirForImap = Pick<MaildirStore, 'pathOf' | 'list' | 'readByKey' | 'updateFlags' | 'remove'>;
 
 interface UidMap {
   uidValidity: number;
@@ -33,7 +28,6 @@ export const UID_FILE = 'portico-uids';
 const LETTER: Record<SystemFlag, string> = { '\\Seen': 'S', '\\Flagged': 'F', '\\Answered': 'R', '\\Draft': 'D', '\\Deleted': 'T' };
 const FLAG = new Map(Object.entries(LETTER).map(([f, l]) => [l, f as SystemFlag]));
 
-const notFound = (error: unknown) => (error as { code?: string }).code === ERR_MESSAGE_NOT_FOUND.code;
 
 const shared = new WeakMap<MaildirForImap, ImapMailbox>();
 
@@ -119,31 +113,12 @@ export function maildirImapMailbox(store: MaildirForImap, now: () => number = Da
     },
     async read(account, uid) {
       const key = await keyOf(account, uid);
-      if (key === undefined) return undefined;
-      // Flags may be renamed between the lookup and the read: look the file up again once.
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const name = await store.currentName(account, key);
-        if (name === undefined) return undefined;
-        try {
-          return await store.read(account, name);
-        } catch (error) {
-          if (!notFound(error)) throw error;
-        }
-      }
-      return undefined;
+      return key === undefined ? undefined : store.readByKey(account, key);
     },
     async setFlags(account, uid, flags) {
       const key = await keyOf(account, uid);
-      const name = key === undefined ? undefined : await store.currentName(account, key);
-      if (name === undefined) return false;
-      const kept = [...messageFlags(name)].filter((l) => !FLAG.has(l)).join('');
-      try {
-        await store.setFlags(account, name, kept + flags.map((f) => LETTER[f]).join(''));
-        return true;
-      } catch (error) {
-        if (notFound(error)) return false;
-        throw error;
-      }
+      if (key === undefined) return false;
+      return store.updateFlags(account, key, (current) => [...current].filter((l) => !FLAG.has(l)).join('') + flags.map((f) => LETTER[f]).join(''));
     },
     async expunge(account, uids) {
       const map = await loadMap(store.pathOf(account));

@@ -1,4 +1,5 @@
-import { ERR_MESSAGE_NOT_FOUND, messageFlags, messageKey } from '@portico/store';
+import { messageFlags, messageKey } from '@portico/store';
+import type { MaildirStore } from '@portico/store';
 import type { MailboxAccess, MailboxMessage, StoredKeyword } from '@portico/http';
 
 /**
@@ -7,23 +8,13 @@ import type { MailboxAccess, MailboxMessage, StoredKeyword } from '@portico/http
  * not know (e.g. T, P) are kept when keywords are set.
  */
 
-/** The part of MaildirStore this needs (structural, so tests can pass a fake). */
-export interface MaildirLike {
-  list(address: string): Promise<readonly { id: string; size: number; mtimeMs: number }[]>;
-  read(address: string, id: string): Promise<Buffer>;
-  setFlags(address: string, id: string, flags: string): Promise<string>;
-  currentName(address: string, key: string): Promise<string | undefined>;
-}
+/** The part of MaildirStore this needs. */
+export type MaildirLike = Pick<MaildirStore, 'list' | 'readByKey' | 'updateFlags'>;
 
 const LETTER: Record<StoredKeyword, string> = { $seen: 'S', $flagged: 'F', $answered: 'R', $draft: 'D' };
 const KEYWORD = new Map<string, StoredKeyword>(Object.entries(LETTER).map(([k, l]) => [l, k as StoredKeyword]));
 
-const notFound = (error: unknown) => (error as { code?: string }).code === ERR_MESSAGE_NOT_FOUND.code;
-
 export function maildirMailboxAccess(store: MaildirLike): MailboxAccess {
-  async function current(account: string, key: string): Promise<string | undefined> {
-    return store.currentName(account, key);
-  }
   return {
     async list(account): Promise<MailboxMessage[]> {
       return (await store.list(account)).map((m) => ({
@@ -33,30 +24,8 @@ export function maildirMailboxAccess(store: MaildirLike): MailboxAccess {
         keywords: [...messageFlags(m.id)].flatMap((letter) => KEYWORD.get(letter) ?? []),
       }));
     },
-    async read(account, key) {
-      // Flags may be renamed between the listing and the read: look the file up again once.
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const name = await current(account, key);
-        if (name === undefined) return undefined;
-        try {
-          return await store.read(account, name);
-        } catch (error) {
-          if (!notFound(error)) throw error;
-        }
-      }
-      return undefined;
-    },
-    async setKeywords(account, key, keywords) {
-      const name = await current(account, key);
-      if (name === undefined) return false;
-      const kept = [...messageFlags(name)].filter((letter) => !KEYWORD.has(letter)).join('');
-      try {
-        await store.setFlags(account, name, kept + keywords.map((k) => LETTER[k]).join(''));
-        return true;
-      } catch (error) {
-        if (notFound(error)) return false;
-        throw error;
-      }
-    },
+    read: (account, key) => store.readByKey(account, key),
+    setKeywords: (account, key, keywords) =>
+      store.updateFlags(account, key, (current) => [...current].filter((letter) => !KEYWORD.has(letter)).join('') + keywords.map((k) => LETTER[k]).join('')),
   };
 }

@@ -97,3 +97,17 @@ test('remove deletes a message by key or file name, in new/ or cur/, and answers
   assert.deepEqual(await store.list('alice@example.test'), []);
   await assert.rejects(store.remove('alice@example.test', '../escape'), { code: 'PORTICO_ERR_STORE_INVALID_MESSAGE_ID' });
 });
+
+test('readByKey and updateFlags find a message by key whatever its flags, and answer undefined/false once it is gone', async (t) => {
+  const store = new MaildirStore({ dataDir: await tempDir(t), hostname: 'mail.example.test' });
+  const name = await store.deliver('alice@example.test', Buffer.from('Subject: k\r\n\r\n'));
+  const key = messageKey(name);
+  assert.equal((await store.readByKey('alice@example.test', key))?.toString(), 'Subject: k\r\n\r\n');
+  assert.equal(await store.updateFlags('alice@example.test', key, (current) => `${current}SP`), true);
+  assert.equal(await store.updateFlags('alice@example.test', key, (current) => current.replace('S', '')), true);
+  assert.equal(await store.currentName('alice@example.test', key), `${key}:2,P`);
+  assert.equal((await store.readByKey('alice@example.test', key))?.toString(), 'Subject: k\r\n\r\n');
+  await store.remove('alice@example.test', key);
+  assert.equal(await store.readByKey('alice@example.test', key), undefined);
+  assert.equal(await store.updateFlags('alice@example.test', key, () => 'S'), false);
+});

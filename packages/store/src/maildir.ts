@@ -192,6 +192,40 @@ export class MaildirStore {
     return false;
   }
 
+  /**
+   * The bytes of the message with this key, whatever its flags; undefined when it is gone. Another
+   * session may rename it (new flags) between the lookup and the read: then it is looked up again.
+   */
+  async readByKey(address: string, key: string): Promise<Buffer | undefined> {
+    const dir = this.pathOf(address);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const found = await this.#locate(dir, key);
+      if (!found) return undefined;
+      try {
+        return await readFile(join(dir, found.folder, found.name));
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'ENOENT') throw error;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Replaces the flags of the message with this key by `update(current flags)`: a caller that knows
+   * some letters (JMAP keywords, IMAP system flags) keeps the others. False when the message is gone.
+   */
+  async updateFlags(address: string, key: string, update: (current: string) => string): Promise<boolean> {
+    const name = await this.currentName(address, key);
+    if (name === undefined) return false;
+    try {
+      await this.setFlags(address, name, update(messageFlags(name)));
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === ERR_MESSAGE_NOT_FOUND.code) return false;
+      throw error;
+    }
+  }
+
   /** The current file name of the message with this key (flags change it), without a stat per file. */
   async currentName(address: string, key: string): Promise<string | undefined> {
     return (await this.#locate(this.pathOf(address), key))?.name;
