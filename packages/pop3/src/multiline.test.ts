@@ -38,3 +38,12 @@ test('UIDL: the Maildir key when valid, else a stable digest; message numbers', 
   assert.equal(parseNumber('1x'), undefined);
   assert.equal(parseNumber(undefined), undefined);
 });
+
+test('a message of a million "." lines is stuffed into one buffer, not millions of pieces', () => {
+  const planted = Buffer.from('.\n'.repeat(1_000_000));
+  const parts = multilineBody(planted);
+  assert.equal(parts.length, 2);
+  assert.equal(parts[0]!.length, 4 * 1_000_000);
+  assert.equal(parts[0]!.subarray(0, 8).toString(), '..\r\n..\r\n');
+  assert.equal(parts[1]!.toString(), '.\r\n');
+});

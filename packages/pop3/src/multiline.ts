@@ -4,24 +4,38 @@
  * are otherwise sent as stored, so RETR round-trips a message byte for byte; a bare LF (not in mail
  * Portico stores, which is CRLF throughout) is sent as CRLF so the terminator cannot be faked.
  */
-const CRLF = Buffer.from('\r\n');
-const DOT = Buffer.from('.');
 const END = Buffer.from('.\r\n');
 
-/** The stuffed lines of `body`, terminator included, as buffers to write in order. */
+/**
+ * The stuffed body, terminator included, as a few buffers to write in order. The output is sized in
+ * a first pass and filled in a second: one buffer per line would cost a message of 10 MB of "."
+ * lines millions of objects (anyone who can send mail could plant one for the next RETR).
+ */
 export function multilineBody(body: Buffer): Buffer[] {
-  const out: Buffer[] = [];
+  let size = 0;
+  forEachLine(body, (start, contentEnd) => {
+    size += (body[start] === 0x2e ? 1 : 0) + (contentEnd - start) + 2;
+  });
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  forEachLine(body, (start, contentEnd) => {
+    if (body[start] === 0x2e) out[at++] = 0x2e;
+    at += body.copy(out, at, start, contentEnd);
+    out[at++] = 0x0d;
+    out[at++] = 0x0a;
+  });
+  return [out, END];
+}
+
+/** Calls `line(start, contentEnd)` for each line of `body`, contentEnd excluding its CR LF or LF. */
+function forEachLine(body: Buffer, line: (start: number, contentEnd: number) => void): void {
   let start = 0;
   while (start < body.length) {
     const lf = body.indexOf(0x0a, start);
     const end = lf === -1 ? body.length : lf;
-    const contentEnd = end > start && body[end - 1] === 0x0d ? end - 1 : end;
-    if (body[start] === 0x2e) out.push(DOT);
-    out.push(body.subarray(start, contentEnd), CRLF);
+    line(start, end > start && body[end - 1] === 0x0d ? end - 1 : end);
     start = end + 1;
   }
-  out.push(END);
-  return out;
 }
 
 /** A multi-line response made of text lines (CAPA, LIST, UIDL): no line may begin with "." unstuffed. */

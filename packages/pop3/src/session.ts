@@ -58,7 +58,8 @@ class Session extends LineSession implements SessionContext {
     const pendingUser = this.pendingUser;
     this.pendingUser = undefined;
     if (!command) {
-      this.conn.log.debug({ verb: verb.slice(0, 16) }, 'pop3: unknown command');
+      // Only a plausible verb is logged: an unknown "verb" may be a SASL response carrying a password.
+      this.conn.log.debug({ verb: /^[A-Z]{1,8}$/.test(verb) ? verb : '(not a verb)' }, 'pop3: unknown command');
       return this.send(R.unknownCommand);
     }
     // USER, PASS and AUTH arguments carry credentials: only the verb is ever logged.
