@@ -25,8 +25,13 @@ export interface SessionContext {
   send(line: string): void;
   /** Raw bytes (a FETCH response with literals). */
   write(data: Buffer): void;
-  /** The next line the client sends goes to `handler` (AUTHENTICATE responses), not the parser. */
-  expectLine(handler: (line: string) => Promise<void> | void): void;
+  /**
+   * The next line the client sends goes to `handler` (AUTHENTICATE responses), not the parser. When
+   * that line cannot be read (too long), `abandon` is called with the reason instead.
+   */
+  expectLine(handler: (line: string) => Promise<void> | void, abandon?: (reason: string) => void): void;
+  /** Writes raw bytes, then waits until the socket has drained if its buffer is full. */
+  writeAndDrain(data: Buffer): Promise<void>;
   startTls(): Promise<void>;
   close(reason: string): void;
 }

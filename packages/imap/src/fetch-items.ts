@@ -4,7 +4,8 @@ import type { Token } from './parser.ts';
  * FETCH data items (RFC 3501 6.4.5) Portico answers: FLAGS, UID, RFC822.SIZE, INTERNALDATE, RFC822,
  * RFC822.HEADER, RFC822.TEXT, BODY[<section>]<<partial>> and BODY.PEEK[...] with section "", HEADER,
  * TEXT, HEADER.FIELDS (...), HEADER.FIELDS.NOT (...); macro FAST. ENVELOPE, BODYSTRUCTURE, MIME part
- * numbers (and so ALL and FULL, which include them) are not implemented: parseFetchItems says so.
+ * numbers (and so ALL and FULL, which include them) are not implemented: parseFetchItems says so
+ * with `unsupported` set, and FETCH answers NO [CANNOT] (real clients ask for them: not an error).
  */
 
 export type Section =
@@ -30,14 +31,39 @@ const SIMPLE: Record<string, FetchItem[]> = {
 };
 
 const BODY = /^(BODY(?:\.PEEK)?)\[([^\]]*)\](?:<(\d{1,10})\.(\d{1,10})>)?$/i;
+/** Valid RFC 3501 items Portico does not answer yet. */
+const NOT_IMPLEMENTED = new Set(['ENVELOPE', 'BODYSTRUCTURE', 'BODY', 'ALL', 'FULL']);
+/** A MIME part section: 1, 1.2, 1.MIME, 2.HEADER, 1.HEADER.FIELDS (...), 3.TEXT. */
+const PART = /^[1-9]\d{0,8}(?:\.[1-9]\d{0,8})*(?:\.(?:MIME|HEADER|TEXT|HEADER\.FIELDS(?:\.NOT)? \([^()]*\)))?$/i;
 
-/** The items, or a reason (for the BAD/NO text). */
-export function parseFetchItems(args: readonly Token[]): FetchItem[] | { error: string } {
+/** Identifies an item for deduplication: the same item asked twice is answered once. */
+function itemKey(item: FetchItem): string {
+  return item.kind === 'body' ? `body ${item.name} ${item.partial?.length ?? ''}` : item.kind;
+}
+
+/** Each item once, in first-asked order; a body item asked with and without .PEEK counts as not peeked. */
+export function dedupeFetchItems(items: readonly FetchItem[]): FetchItem[] {
+  const out = new Map<string, FetchItem>();
+  for (const item of items) {
+    const key = itemKey(item);
+    const seen = out.get(key);
+    if (!seen) out.set(key, item);
+    else if (seen.kind === 'body' && item.kind === 'body' && seen.peek && !item.peek) out.set(key, { ...seen, peek: false });
+  }
+  return [...out.values()];
+}
+
+/**
+ * The items (each once), or a reason (for the BAD/NO text); `unsupported` marks valid items that are
+ * not implemented (NO [CANNOT]) as opposed to syntax errors (BAD).
+ */
+export function parseFetchItems(args: readonly Token[]): FetchItem[] | { error: string; unsupported?: true } {
   const first = args[0];
   if (!first || args.length > 1) return { error: 'Expected one fetch item or a parenthesised list' };
   const tokens = first.kind === 'list' ? first.items : [first];
   if (tokens.length === 0) return { error: 'Empty fetch item list' };
   const items: FetchItem[] = [];
+  let unsupported: string | undefined;
   for (const token of tokens) {
     if (token.kind !== 'atom') return { error: 'Fetch items are atoms' };
     const simple = SIMPLE[token.value.toUpperCase()];
@@ -45,9 +71,17 @@ export function parseFetchItems(args: readonly Token[]): FetchItem[] | { error: 
       items.push(...simple);
       continue;
     }
+    if (NOT_IMPLEMENTED.has(token.value.toUpperCase())) {
+      unsupported ??= `Fetch item ${token.value.toUpperCase()} is not supported`;
+      continue;
+    }
     const m = BODY.exec(token.value);
     if (!m) return { error: `Fetch item ${token.value.slice(0, 40)} is not supported` };
     const section = parseSection(m[2]!);
+    if (!section && PART.test(m[2]!)) {
+      unsupported ??= `Body section [${m[2]!.slice(0, 40)}] is not supported (no MIME part numbers)`;
+      continue;
+    }
     if (!section) return { error: `Body section [${m[2]!.slice(0, 40)}] is not supported` };
     const peek = m[1]!.toUpperCase() === 'BODY.PEEK';
     const partial = m[3] === undefined ? undefined : { start: Number(m[3]), length: Number(m[4]) };
@@ -55,7 +89,8 @@ export function parseFetchItems(args: readonly Token[]): FetchItem[] | { error: 
     const name = `BODY[${m[2]!.toUpperCase()}]${partial ? `<${partial.start}>` : ''}`;
     items.push({ kind: 'body', name, section, peek, ...(partial ? { partial } : {}) });
   }
-  return items;
+  if (unsupported) return { error: unsupported, unsupported: true };
+  return dedupeFetchItems(items);
 }
 
 function parseSection(text: string): Section | undefined {

@@ -30,6 +30,8 @@ export class ParseError extends Error {
 // in atoms too, since list patterns, sequence sets ("1:*") and fetch sections use them.
 const ATOM_STOP = new Set([0x20, 0x28, 0x29, 0x7b, 0x22]);
 const TAG = /^[\x21-\x7e]+$/;
+/** Deepest parenthesised list accepted: real commands nest two or three levels. */
+export const MAX_DEPTH = 32;
 
 /** A literal announcement at the end of a line: `{12}` or the non-synchronising `{12+}` (RFC 7888). */
 export function literalAtEnd(line: string): { size: number; sync: boolean } | undefined {
@@ -56,6 +58,7 @@ export function tokenize(text: string, literals: readonly string[] = [], tag?: s
   const fail = (what: string): never => {
     throw new ParseError(what, tag);
   };
+  let nesting = 0;
   const list = (closing: boolean): Token[] => {
     const items: Token[] = [];
     for (;;) {
@@ -79,8 +82,12 @@ export function tokenize(text: string, literals: readonly string[] = [], tag?: s
   const one = (): Token => {
     const c = text.charCodeAt(pos);
     if (c === 0x28) {
+      if (nesting >= MAX_DEPTH) fail('Lists nested too deeply');
       pos++;
-      return { kind: 'list', items: list(true) };
+      nesting++;
+      const items = list(true);
+      nesting--;
+      return { kind: 'list', items };
     }
     if (c === 0x22) return quoted();
     if (c === 0x7b) {

@@ -36,12 +36,15 @@ class Session extends LineSession implements SessionContext {
 
   #pending: Pending | undefined;
   #literal: { remaining: number; chunks: Buffer[] } | undefined;
+  /** Set while an expectLine handler (AUTHENTICATE) waits: how to answer when its line is lost. */
+  #abandon: ((reason: string) => void) | undefined;
 
   constructor(conn: AcceptedConnection, options: ImapOptions) {
     const limits: ImapLimits = { ...DEFAULT_LIMITS, ...options.limits };
     super(conn, { protocol: 'imap', tlsCommand: 'STARTTLS', timeoutReason: 'idle-timeout', errorsCounted: 'BAD responses', events: options.events, limits });
     this.options = options;
     this.limits = limits;
+    this.#updateTimeout();
   }
 
   get encrypted(): boolean {
@@ -52,8 +55,25 @@ class Session extends LineSession implements SessionContext {
     this.send(`* OK [CAPABILITY ${capabilities(this).join(' ')}] ${this.options.hostname} IMAP4rev1 Portico ready`);
   }
 
-  /** Literal bytes a command announced come raw, before its next line. */
+  /**
+   * RFC 3501 5.4: the 30-minute autologout applies to authenticated clients; before login, and while
+   * a literal or an AUTHENTICATE response is awaited, the shorter loginTimeoutMs does.
+   */
+  #updateTimeout(): void {
+    const waiting = this.state === 'not-authenticated' || this.#literal !== undefined || this.#abandon !== undefined;
+    this.setIdleTimeout(waiting ? Math.min(this.limits.loginTimeoutMs, this.limits.idleTimeoutMs) : this.limits.idleTimeoutMs);
+  }
+
   protected override async step(): Promise<boolean> {
+    try {
+      return await this.#step();
+    } finally {
+      this.#updateTimeout();
+    }
+  }
+
+  /** Literal bytes a command announced come raw, before its next line. */
+  async #step(): Promise<boolean> {
     if (this.#literal) {
       const literal = this.#literal;
       const input = this.lines.takeRest();
@@ -73,8 +93,21 @@ class Session extends LineSession implements SessionContext {
     return this.#collect(line);
   }
 
+  override expectLine(handler: (line: string) => Promise<void> | void, abandon?: (reason: string) => void): void {
+    this.#abandon = abandon;
+    super.expectLine((line) => {
+      this.#abandon = undefined;
+      return handler(line);
+    });
+  }
+
   protected override onLineTooLong(): void {
     this.#pending = undefined;
+    const abandon = this.#abandon;
+    // The line a continuation waited for is lost: the next one is a command again.
+    this.#abandon = undefined;
+    this.forgetExpectedLine();
+    if (abandon) return abandon('Line too long'); // a tagged BAD, counted by send()
     this.send('* BAD Line too long');
     this.countError();
   }
@@ -141,6 +174,22 @@ class Session extends LineSession implements SessionContext {
 
   #bad(tag: string, text: string): void {
     this.send(`${tag} BAD ${text}`);
+  }
+
+  async writeAndDrain(data: Buffer): Promise<void> {
+    if (this.closed) return;
+    const socket = this.conn.socket;
+    if (socket.write(data) || this.closed) return;
+    // A client that does not read must not make us buffer the whole mailbox (as POP3's sendMultiline).
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
   }
 
   send(line: string): void {

@@ -44,6 +44,11 @@ export interface ImapAccounts {
 export interface ImapLimits {
   /** Idle time before `* BYE Autologout`. Default 30 minutes (RFC 3501 5.4: at least 30). */
   readonly idleTimeoutMs: number;
+  /**
+   * Idle time before login, and while a literal or an AUTHENTICATE response is awaited (at most
+   * idleTimeoutMs). Default 60 s.
+   */
+  readonly loginTimeoutMs: number;
   /** BAD replies before `* BYE Too many errors` (a 'scan' security event). Default 10. */
   readonly maxErrors: number;
   /** Longest command line, CRLF included. Default 8192 (RFC 7162 3.2.1 asks clients to stay under it). */
@@ -65,6 +70,7 @@ export interface ImapOptions {
 
 export const DEFAULT_LIMITS: ImapLimits = Object.freeze({
   idleTimeoutMs: 30 * 60_000,
+  loginTimeoutMs: 60_000,
   maxErrors: 10,
   maxLineLength: 8192,
   maxLiteralSize: 64 * 1024,

@@ -41,6 +41,7 @@ export abstract class LineSession {
   #ended = false;
   #errors = 0;
   #timer: NodeJS.Timeout | undefined;
+  #idleTimeoutMs: number;
   #onData = (chunk: Buffer) => this.#receive(chunk);
   // The client's FIN: answer what it already sent (e.g. "DATA ... . QUIT" then FIN), then close.
   #onEnd = () => {
@@ -54,6 +55,17 @@ export abstract class LineSession {
     this.#settings = settings;
     this.#events = settings.events ?? IGNORE_SECURITY_EVENTS;
     this.lines = new LineReader(settings.limits.maxLineLength);
+    this.#idleTimeoutMs = settings.limits.idleTimeoutMs;
+  }
+
+  /**
+   * Changes the idle timeout from now on (IMAP: short before login, long after); a running timer is
+   * re-armed with the new value. Sessions that never call it keep limits.idleTimeoutMs.
+   */
+  protected setIdleTimeout(ms: number): void {
+    if (ms === this.#idleTimeoutMs) return;
+    this.#idleTimeoutMs = ms;
+    if (this.#timer && !this.#closed) this.#armTimer();
   }
 
   /** The connection; a new one after STARTTLS. */
@@ -203,7 +215,7 @@ export abstract class LineSession {
   #armTimer(): void {
     clearTimeout(this.#timer);
     if (this.#closed) return;
-    this.#timer = setTimeout(() => this.#timeout(), this.#settings.limits.idleTimeoutMs);
+    this.#timer = setTimeout(() => this.#timeout(), this.#idleTimeoutMs);
     this.#timer.unref();
   }
 
@@ -213,7 +225,7 @@ export abstract class LineSession {
     if (this.commands === 0) {
       this.#events.report({ kind: 'loiter', reason: 'idle-timeout', connection: this.#conn.info });
     } else {
-      this.limitReached(this.#settings.timeoutReason, `idle ${this.#settings.limits.idleTimeoutMs}ms after ${this.commands} commands`);
+      this.limitReached(this.#settings.timeoutReason, `idle ${this.#idleTimeoutMs}ms after ${this.commands} commands`);
     }
     this.onTimeout();
   }

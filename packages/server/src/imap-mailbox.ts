@@ -29,6 +29,21 @@ const LETTER: Record<SystemFlag, string> = { '\\Seen': 'S', '\\Flagged': 'F', '\
 const FLAG = new Map(Object.entries(LETTER).map(([f, l]) => [l, f as SystemFlag]));
 
 
+/** A parsed map that is sound: integer UIDs below uidNext; uids in a prototype-less record. */
+function validMap(raw: unknown): UidMap | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { uidValidity, uidNext, uids } = raw as Partial<Record<keyof UidMap, unknown>>;
+  if (!Number.isSafeInteger(uidValidity) || !Number.isSafeInteger(uidNext) || (uidNext as number) < 1) return undefined;
+  if (typeof uids !== 'object' || uids === null || Array.isArray(uids)) return undefined;
+  const clean: Record<string, number> = Object.create(null) as Record<string, number>;
+  for (const [key, uid] of Object.entries(uids)) {
+    // uidNext must stay above every UID given, or a UID would be given twice.
+    if (!Number.isSafeInteger(uid) || (uid as number) < 1 || (uid as number) >= (uidNext as number)) return undefined;
+    clean[key] = uid as number;
+  }
+  return { uidValidity: uidValidity as number, uidNext: uidNext as number, uids: clean };
+}
+
 const shared = new WeakMap<MaildirForImap, ImapMailbox>();
 
 /** One adapter per store, so that every IMAP listener shares the per-account write queue. */
@@ -52,14 +67,27 @@ export function maildirImapMailbox(store: MaildirForImap, now: () => number = Da
     return result;
   }
 
+  /**
+   * The map, or undefined when it is missing or damaged (a new UIDVALIDITY then). Any other failure
+   * (EMFILE, EACCES, EIO) is thrown: replacing a good map because it could not be read right now would
+   * make every client forget its cache.
+   */
   async function loadMap(dir: string): Promise<UidMap | undefined> {
+    let text: string;
     try {
-      const map = JSON.parse(await readFile(join(dir, UID_FILE), 'utf8')) as UidMap;
-      if (Number.isInteger(map.uidValidity) && Number.isInteger(map.uidNext) && typeof map.uids === 'object' && map.uids) return map;
-    } catch {
-      // missing or damaged: a new UIDVALIDITY below
+      text = await readFile(join(dir, UID_FILE), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
     }
-    return undefined;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      if (error instanceof SyntaxError) return undefined;
+      throw error;
+    }
+    return validMap(raw);
   }
 
   async function saveMap(dir: string, map: UidMap): Promise<void> {
@@ -78,13 +106,17 @@ export function maildirImapMailbox(store: MaildirForImap, now: () => number = Da
       let changed = false;
       if (!map) {
         // Seconds since the epoch: a new map always gets a larger UIDVALIDITY than the one it replaces.
-        map = { uidValidity: Math.max(1, Math.floor(now() / 1000)), uidNext: 1, uids: {} };
+        map = { uidValidity: Math.max(1, Math.floor(now() / 1000)), uidNext: 1, uids: Object.create(null) as Record<string, number> };
         changed = true;
       }
-      const uids: Record<string, number> = {};
+      const uids: Record<string, number> = Object.create(null) as Record<string, number>;
       const messages: (ImapMessage & { key: string })[] = [];
+      let count = 0;
       for (const m of listed) {
         const key = messageKey(m.id);
+        // store.list reads new/ then cur/: a message moved meanwhile can be listed twice; keep one.
+        if (key in uids) continue;
+        count++;
         let uid = map.uids[key];
         if (uid === undefined) {
           uid = map.uidNext++;
@@ -93,7 +125,7 @@ export function maildirImapMailbox(store: MaildirForImap, now: () => number = Da
         uids[key] = uid;
         messages.push({ key, uid, size: m.size, internalDate: m.mtimeMs, flags: [...messageFlags(m.id)].flatMap((l) => FLAG.get(l) ?? []) });
       }
-      if (Object.keys(map.uids).length !== listed.length) changed = true;
+      if (Object.keys(map.uids).length !== count) changed = true;
       map.uids = uids;
       if (changed) await saveMap(dir, map);
       messages.sort((a, b) => a.uid - b.uid);

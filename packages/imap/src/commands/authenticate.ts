@@ -19,7 +19,10 @@ export const authenticate: CommandSpec = {
     const initial = args[1];
     if (initial) return plain(session, tag, initial.kind === 'list' ? '' : initial.value);
     session.send('+ ');
-    session.expectLine((line) => plain(session, tag, line));
+    session.expectLine(
+      (line) => plain(session, tag, line),
+      (reason) => session.send(`${tag} BAD ${reason}`),
+    );
   },
 };
 

@@ -1,4 +1,5 @@
 import type { SessionContext } from '../context.ts';
+import { T } from '../responses.ts';
 import { expungeDeleted } from './expunge.ts';
 import type { CommandSpec } from './index.ts';
 
@@ -11,7 +12,10 @@ function leave(session: SessionContext): void {
 export const close: CommandSpec = {
   states: ['selected'],
   async run(session, tag) {
-    if (!session.selected!.readOnly) await expungeDeleted(session, false);
+    if (!session.selected!.readOnly && !(await expungeDeleted(session, false))) {
+      // RFC 3501 6.4.2: the mailbox stays selected when CLOSE fails.
+      return session.send(`${tag} ${T.mailboxUnavailable}`);
+    }
     leave(session);
     session.send(`${tag} OK CLOSE completed`);
   },

@@ -3,7 +3,7 @@ import { parseFetchItems, sectionBytes } from '../fetch-items.ts';
 import type { FetchItem } from '../fetch-items.ts';
 import { resolveSet } from '../mailbox-view.ts';
 import type { Token } from '../parser.ts';
-import { formatFlags, formatInternalDate } from '../responses.ts';
+import { formatFlags, formatInternalDate, T } from '../responses.ts';
 import type { ImapMessage, SystemFlag } from '../types.ts';
 import type { CommandSpec } from './index.ts';
 
@@ -16,30 +16,38 @@ export async function runFetch(session: SessionContext, tag: string, args: reado
   const targets = resolveSet(session, args[0], byUid);
   if (!targets) return session.send(`${tag} BAD Expected ${verb} sequence-set items`);
   const parsed = parseFetchItems(args.slice(1));
-  if ('error' in parsed) return session.send(`${tag} BAD ${parsed.error}`);
+  // Valid but not implemented (ENVELOPE, BODYSTRUCTURE, part numbers): not the client's error.
+  if ('error' in parsed) return session.send(`${tag} ${parsed.unsupported ? `NO [CANNOT] ${parsed.error}` : `BAD ${parsed.error}`}`);
   const items: FetchItem[] = byUid && !parsed.some((i) => i.kind === 'uid') ? [{ kind: 'uid' }, ...parsed] : parsed;
   const account = session.account!;
   const selected = session.selected!;
   const marksSeen = !selected.readOnly && items.some((i) => i.kind === 'body' && !i.peek);
+  const mailbox = session.options.mailbox;
   for (const { seq, message } of targets) {
     let current = message;
     let body: Buffer | undefined;
-    if (items.some((i) => i.kind === 'body')) {
-      body = await session.options.mailbox.read(account, message.uid);
-      // Gone meanwhile (another session expunged it): nothing to say until the next NOOP.
-      if (!body) continue;
-    }
     let flagsChanged = false;
-    if (marksSeen && !message.flags.includes('\\Seen')) {
-      const flags: SystemFlag[] = [...message.flags, '\\Seen'];
-      if (await session.options.mailbox.setFlags(account, message.uid, flags)) {
-        current = { ...message, flags };
-        selected.messages[seq - 1] = current;
-        flagsChanged = true;
+    try {
+      if (items.some((i) => i.kind === 'body')) {
+        body = await mailbox.read(account, message.uid);
+        // Gone meanwhile (another session expunged it): nothing to say until the next NOOP.
+        if (!body) continue;
       }
+      if (marksSeen && !message.flags.includes('\\Seen')) {
+        const flags: SystemFlag[] = [...message.flags, '\\Seen'];
+        if (await mailbox.setFlags(account, message.uid, flags)) {
+          current = { ...message, flags };
+          selected.messages[seq - 1] = current;
+          flagsChanged = true;
+        }
+      }
+    } catch (error) {
+      session.conn.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'imap: mailbox read failed');
+      return session.send(`${tag} ${T.mailboxUnavailable}`);
     }
     const wanted = flagsChanged && !items.some((i) => i.kind === 'flags') ? [...items, { kind: 'flags' } as const] : items;
-    session.write(fetchResponse(seq, current, wanted, body));
+    // One message at a time: wait for a slow reader before reading the next one.
+    await session.writeAndDrain(fetchResponse(seq, current, wanted, body));
   }
   session.send(`${tag} OK ${verb} completed`);
 }

@@ -17,10 +17,29 @@ function run(session: SessionContext, tag: string, args: readonly Token[], verb:
   session.send(`${tag} OK ${verb} completed`);
 }
 
-/** `*` matches anything, `%` anything but the delimiter; INBOX is case-insensitive. */
+/**
+ * `*` matches anything, `%` anything but the delimiter; case-insensitive (INBOX is the only name).
+ * A set-of-states walk (no backtracking): O(pattern x name), whatever the wildcards.
+ */
 export function matches(pattern: string, name: string): boolean {
-  const source = [...pattern].map((c) => (c === '*' ? '.*' : c === '%' ? '[^/]*' : c.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))).join('');
-  return new RegExp(`^${source}$`, 'i').test(name);
+  const n = [...name].map((c) => c.toUpperCase());
+  let reach: boolean[] = [true, ...n.map(() => false)];
+  for (const ch of pattern) {
+    const next: boolean[] = n.map(() => false).concat(false);
+    if (ch === '*' || ch === '%') {
+      let on = false;
+      for (let j = 0; j <= n.length; j++) {
+        on = reach[j]! || (on && (ch === '*' || n[j - 1] !== '/'));
+        next[j] = on;
+      }
+    } else {
+      const c = ch.toUpperCase();
+      for (let j = 0; j < n.length; j++) if (reach[j] && n[j] === c) next[j + 1] = true;
+    }
+    reach = next;
+    if (!reach.includes(true)) return false;
+  }
+  return reach[n.length]!;
 }
 
 export const list: CommandSpec = { states: ['authenticated', 'selected'], run: (s, tag, args) => run(s, tag, args, 'LIST') };

@@ -22,14 +22,26 @@ const FLAG_KEYS: Record<string, [SystemFlag, boolean]> = {
 
 class Unsupported extends Error {}
 
-export function compileSearch(tokens: readonly Token[], count: number, maxUid: number): Matcher {
+/** Deepest nesting of lists, NOT and OR in one search: deeper ones are BAD (and the stack is safe). */
+export const MAX_SEARCH_DEPTH = 32;
+
+export function compileSearch(tokens: readonly Token[], count: number, maxUid: number, depth = 0): Matcher {
   let pos = 0;
+  const nested = (): Matcher => {
+    if (depth >= MAX_SEARCH_DEPTH) throw new SyntaxError('Search keys nested too deeply');
+    depth++;
+    try {
+      return next();
+    } finally {
+      depth--;
+    }
+  };
   const next = (): Matcher => {
     const token = tokens[pos++];
     if (!token) throw new SyntaxError('Missing search key');
     if (token.kind === 'list') {
-      const inner = compileSearch(token.items, count, maxUid);
-      return inner;
+      if (depth >= MAX_SEARCH_DEPTH) throw new SyntaxError('Search keys nested too deeply');
+      return compileSearch(token.items, count, maxUid, depth + 1);
     }
     if (token.kind !== 'atom') throw new SyntaxError('Unexpected string in search');
     const key = token.value.toUpperCase();
@@ -37,12 +49,12 @@ export function compileSearch(tokens: readonly Token[], count: number, maxUid: n
     const flag = FLAG_KEYS[key];
     if (flag) return (m) => m.flags.includes(flag[0]) === flag[1];
     if (key === 'NOT') {
-      const a = next();
+      const a = nested();
       return (m, s) => !a(m, s);
     }
     if (key === 'OR') {
-      const a = next();
-      const b = next();
+      const a = nested();
+      const b = nested();
       return (m, s) => a(m, s) || b(m, s);
     }
     if (key === 'UID') {

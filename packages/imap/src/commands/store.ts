@@ -30,8 +30,15 @@ export async function runStore(session: SessionContext, tag: string, args: reado
   for (const { seq, message } of targets) {
     const next = SYSTEM_FLAGS.filter((f) => (mode[1] === '+' ? message.flags.includes(f) || flags.has(f) : mode[1] === '-' ? message.flags.includes(f) && !flags.has(f) : flags.has(f)));
     if (next.join() !== SYSTEM_FLAGS.filter((f) => message.flags.includes(f)).join()) {
+      let stored;
+      try {
+        stored = await session.options.mailbox.setFlags(session.account!, message.uid, next);
+      } catch (error) {
+        session.conn.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'imap: storing flags failed');
+        return session.send(`${tag} ${T.mailboxUnavailable}`);
+      }
       // Gone meanwhile: the next NOOP reports the expunge.
-      if (!(await session.options.mailbox.setFlags(session.account!, message.uid, next))) continue;
+      if (!stored) continue;
       selected.messages[seq - 1] = { ...message, flags: next };
     }
     if (!silent) session.send(`* ${seq} FETCH (${byUid ? `UID ${message.uid} ` : ''}FLAGS ${formatFlags(next)})`);
