@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { messageFlags, messageKey } from '@portico/store';
@@ -93,8 +93,22 @@ export function maildirImapMailbox(store: MaildirForImap, now: () => number = Da
   async function saveMap(dir: string, map: UidMap): Promise<void> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const tmp = join(dir, `${UID_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    await writeFile(tmp, JSON.stringify(map), { mode: 0o600 });
+    // Durable before it replaces the old map, and the rename durable too: a power cut must not leave
+    // an empty map (which would start a new UIDVALIDITY and make every client drop its cache).
+    const file = await open(tmp, 'w', 0o600);
+    try {
+      await file.writeFile(JSON.stringify(map));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
     await rename(tmp, join(dir, UID_FILE));
+    const directory = await open(dir, 'r');
+    try {
+      await directory.sync();
+    } finally {
+      await directory.close();
+    }
   }
 
   /** The messages with their UIDs (ascending), assigning UIDs to new ones and forgetting removed ones. */
