@@ -5,7 +5,7 @@
 // the logs and security events name the real client (127.0.0.5), never the proxy (127.0.0.1).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPortico, TEST_PASSWORD, mailSections } from './support/portico.ts';
 import type { RunningPortico } from './support/portico.ts';
@@ -58,6 +58,50 @@ if step == 'read':
     out['store'] = m.store(unseen[-1], '+FLAGS', '\\Seen')[1][0].decode()
     out['unseenAfter'] = m.search(None, 'UNSEEN')[1][0].decode()
     out['uids'] = m.uid('SEARCH', 'ALL')[1][0].decode()
+    m.logout()
+elif step == 'mime':
+    # FETCH ENVELOPE BODYSTRUCTURE of the newest message, parsed here into nested lists (NIL -> None).
+    def parse(text):
+        pos = 0
+        def item():
+            nonlocal pos
+            if text[pos] == '(':
+                pos += 1
+                items = []
+                while text[pos] != ')':
+                    if text[pos] == ' ':
+                        pos += 1
+                    else:
+                        items.append(item())
+                pos += 1
+                return items
+            if text[pos] == '"':
+                pos += 1
+                value = ''
+                while text[pos] != '"':
+                    if text[pos] == '\\':
+                        pos += 1
+                    value += text[pos]
+                    pos += 1
+                pos += 1
+                return value
+            start = pos
+            while pos < len(text) and text[pos] not in ' ()':
+                pos += 1
+            return None if text[start:pos] == 'NIL' else text[start:pos]
+        result = item()
+        assert pos == len(text), text[pos:]
+        return result
+    m.select('INBOX')
+    last = m.search(None, 'ALL')[1][0].split()[-1]
+    typ, data = m.fetch(last, '(ENVELOPE BODYSTRUCTURE)')
+    line = data[0].decode()
+    fetched = parse(line[line.index(' ') + 1:])
+    out['fetch'] = dict(zip(fetched[0::2], fetched[1::2]))
+    typ, data = m.fetch(last, '(BODY.PEEK[2])')
+    out['part2Meta'] = data[0][0].decode()
+    out['part2'] = base64.b64encode(data[0][1]).decode()
+    out['unseen'] = m.search(None, 'UNSEEN')[1][0].decode()
     m.logout()
 elif step == 'implicit':
     out['select'] = m.select('INBOX')[0]
@@ -165,6 +209,55 @@ ${mailSections({ accounts: [ACCOUNT] })}`);
     const files = [...readdirSync(cur), ...readdirSync(join(portico.dir, 'data', 'mail', ACCOUNT, 'new'))];
     assert.equal(files.length, 1, `only the first message is left: ${files.join()}`);
     assert.match(files[0]!, /:2,S$/);
+  }));
+
+  test('a multipart message delivered over SMTP: FETCH ENVELOPE BODYSTRUCTURE parses, BODY.PEEK[2] is the attachment part byte for byte', explained(async (t) => {
+    explainOnFailure(t, 'portico log', () => portico.process.output());
+    const attachment = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g\r\nISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0A=';
+    const message = [
+      'Date: Mon, 7 Feb 1994 21:52:25 -0800',
+      'From: "Sender, S" <someone@example.org>',
+      `To: ${ACCOUNT}`,
+      'Subject: multipart over IMAP',
+      'Message-ID: <mime-1@example.org>',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="XYZ"',
+      '',
+      'preamble',
+      '--XYZ',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'See the attachment.',
+      '--XYZ',
+      'Content-Type: application/octet-stream; name="data.bin"',
+      'Content-Disposition: attachment; filename="data.bin"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      attachment,
+      '--XYZ--',
+      '',
+    ].join('\r\n');
+    const file = join(portico.dir, 'multipart.eml');
+    writeFileSync(file, message);
+    const sent = await swaks(['--server', `127.0.0.1:${ports.smtp}`, '--from', 'someone@example.org', '--to', ACCOUNT, '--data', `@${file}`]);
+    explainOnFailure(t, 'swaks', () => sent.transcript);
+    assert.equal(sent.code, 0, sent.transcript);
+    await storedMessage(portico.dir, ACCOUNT, queuedId(sent.transcript));
+
+    const result = await imaplib('mime', ports.imap);
+    assert.equal(result.login, 'OK');
+    const fetched = result.fetch as { ENVELOPE: unknown[]; BODYSTRUCTURE: unknown[] };
+    const from = [['Sender, S', null, 'someone', 'example.org']];
+    assert.deepEqual(fetched.ENVELOPE, ['Mon, 7 Feb 1994 21:52:25 -0800', 'multipart over IMAP', from, from, from, [[null, null, 'a', 'example.test']], null, null, null, '<mime-1@example.org>']);
+    const [text, file2, subtype, params] = fetched.BODYSTRUCTURE as [unknown[], unknown[], string, unknown[]];
+    assert.deepEqual(text.slice(0, 8), ['text', 'plain', ['charset', 'utf-8'], null, null, '7BIT', '19', '1']);
+    assert.deepEqual(file2.slice(0, 7), ['application', 'octet-stream', ['name', 'data.bin'], null, null, 'base64', String(attachment.length)]);
+    assert.deepEqual(file2[8], ['attachment', ['filename', 'data.bin']]);
+    assert.equal(subtype, 'mixed');
+    assert.deepEqual(params, ['boundary', 'XYZ']);
+    assert.equal(result.part2Meta, `${String(result.unseen).split(' ').at(-1)} (BODY[2] {${attachment.length}}`);
+    assert.equal(Buffer.from(String(result.part2), 'base64').toString('latin1'), attachment, 'BODY.PEEK[2] is the part, byte for byte');
+    assert.notEqual(result.unseen, '', 'PEEK leaves the message unseen');
   }));
 
   test('behind HAProxy send-proxy-v2 from 127.0.0.5: connection log and the failed-login security event name 127.0.0.5, never 127.0.0.1', explained(async (t) => {

@@ -1,40 +1,58 @@
+import { findHeaderEnd } from '@portico/mime';
+import { findPart } from './mime-structure.ts';
+import type { BodyPart } from './mime-structure.ts';
 import type { Token } from './parser.ts';
 
 /**
- * FETCH data items (RFC 3501 6.4.5) Portico answers: FLAGS, UID, RFC822.SIZE, INTERNALDATE, RFC822,
- * RFC822.HEADER, RFC822.TEXT, BODY[<section>]<<partial>> and BODY.PEEK[...] with section "", HEADER,
- * TEXT, HEADER.FIELDS (...), HEADER.FIELDS.NOT (...); macro FAST. ENVELOPE, BODYSTRUCTURE, MIME part
- * numbers (and so ALL and FULL, which include them) are not implemented: parseFetchItems says so
- * with `unsupported` set, and FETCH answers NO [CANNOT] (real clients ask for them: not an error).
+ * FETCH data items (RFC 3501 6.4.5): FLAGS, UID, RFC822.SIZE, INTERNALDATE, ENVELOPE, BODYSTRUCTURE,
+ * BODY, RFC822, RFC822.HEADER, RFC822.TEXT, BODY[<section>]<<partial>> and BODY.PEEK[...] with
+ * sections "", HEADER, TEXT, HEADER.FIELDS (...), HEADER.FIELDS.NOT (...), each also after MIME part
+ * numbers (1.2.HEADER, for message/rfc822 parts), part numbers alone (1.2) and n.MIME; macros ALL,
+ * FAST, FULL.
  */
 
 export type Section =
   | { readonly kind: 'full' }
   | { readonly kind: 'header' }
   | { readonly kind: 'text' }
-  | { readonly kind: 'fields'; readonly not: boolean; readonly names: readonly string[] };
+  | { readonly kind: 'fields'; readonly not: boolean; readonly names: readonly string[] }
+  /** The MIME header of a numbered part (only after part numbers). */
+  | { readonly kind: 'mime' };
 
 export type FetchItem =
-  | { readonly kind: 'flags' | 'uid' | 'size' | 'internaldate' }
-  /** `name` is how the response names the item, e.g. "BODY[HEADER]<0>" or "RFC822.HEADER". */
-  | { readonly kind: 'body'; readonly name: string; readonly section: Section; readonly peek: boolean; readonly partial?: { readonly start: number; readonly length: number } };
+  | { readonly kind: 'flags' | 'uid' | 'size' | 'internaldate' | 'envelope' | 'bodystructure' | 'bodyshape' }
+  /**
+   * `name` is how the response names the item, e.g. "BODY[HEADER]<0>" or "RFC822.HEADER"; `part` the
+   * MIME part numbers before the section (empty: the whole message).
+   */
+  | {
+      readonly kind: 'body';
+      readonly name: string;
+      readonly part: readonly number[];
+      readonly section: Section;
+      readonly peek: boolean;
+      readonly partial?: { readonly start: number; readonly length: number };
+    };
 
 const SIMPLE: Record<string, FetchItem[]> = {
   FLAGS: [{ kind: 'flags' }],
   UID: [{ kind: 'uid' }],
   'RFC822.SIZE': [{ kind: 'size' }],
   INTERNALDATE: [{ kind: 'internaldate' }],
+  ENVELOPE: [{ kind: 'envelope' }],
+  BODYSTRUCTURE: [{ kind: 'bodystructure' }],
+  BODY: [{ kind: 'bodyshape' }],
   FAST: [{ kind: 'flags' }, { kind: 'internaldate' }, { kind: 'size' }],
-  RFC822: [{ kind: 'body', name: 'RFC822', section: { kind: 'full' }, peek: false }],
-  'RFC822.HEADER': [{ kind: 'body', name: 'RFC822.HEADER', section: { kind: 'header' }, peek: true }],
-  'RFC822.TEXT': [{ kind: 'body', name: 'RFC822.TEXT', section: { kind: 'text' }, peek: false }],
+  ALL: [{ kind: 'flags' }, { kind: 'internaldate' }, { kind: 'size' }, { kind: 'envelope' }],
+  FULL: [{ kind: 'flags' }, { kind: 'internaldate' }, { kind: 'size' }, { kind: 'envelope' }, { kind: 'bodyshape' }],
+  RFC822: [{ kind: 'body', name: 'RFC822', part: [], section: { kind: 'full' }, peek: false }],
+  'RFC822.HEADER': [{ kind: 'body', name: 'RFC822.HEADER', part: [], section: { kind: 'header' }, peek: true }],
+  'RFC822.TEXT': [{ kind: 'body', name: 'RFC822.TEXT', part: [], section: { kind: 'text' }, peek: false }],
 };
 
 const BODY = /^(BODY(?:\.PEEK)?)\[([^\]]*)\](?:<(\d{1,10})\.(\d{1,10})>)?$/i;
-/** Valid RFC 3501 items Portico does not answer yet. */
-const NOT_IMPLEMENTED = new Set(['ENVELOPE', 'BODYSTRUCTURE', 'BODY', 'ALL', 'FULL']);
-/** A MIME part section: 1, 1.2, 1.MIME, 2.HEADER, 1.HEADER.FIELDS (...), 3.TEXT. */
-const PART = /^[1-9]\d{0,8}(?:\.[1-9]\d{0,8})*(?:\.(?:MIME|HEADER|TEXT|HEADER\.FIELDS(?:\.NOT)? \([^()]*\)))?$/i;
+/** Part numbers before a section: "1.2." of "1.2.MIME", or all of "1.2". */
+const PART = /^((?:[1-9]\d{0,8}\.)*[1-9]\d{0,8})(?:\.(.*))?$/s;
 
 /** Identifies an item for deduplication: the same item asked twice is answered once. */
 function itemKey(item: FetchItem): string {
@@ -53,17 +71,13 @@ export function dedupeFetchItems(items: readonly FetchItem[]): FetchItem[] {
   return [...out.values()];
 }
 
-/**
- * The items (each once), or a reason (for the BAD/NO text); `unsupported` marks valid items that are
- * not implemented (NO [CANNOT]) as opposed to syntax errors (BAD).
- */
-export function parseFetchItems(args: readonly Token[]): FetchItem[] | { error: string; unsupported?: true } {
+/** The items (each once), or a reason (for the BAD text). */
+export function parseFetchItems(args: readonly Token[]): FetchItem[] | { error: string } {
   const first = args[0];
   if (!first || args.length > 1) return { error: 'Expected one fetch item or a parenthesised list' };
   const tokens = first.kind === 'list' ? first.items : [first];
   if (tokens.length === 0) return { error: 'Empty fetch item list' };
   const items: FetchItem[] = [];
-  let unsupported: string | undefined;
   for (const token of tokens) {
     if (token.kind !== 'atom') return { error: 'Fetch items are atoms' };
     const simple = SIMPLE[token.value.toUpperCase()];
@@ -71,25 +85,23 @@ export function parseFetchItems(args: readonly Token[]): FetchItem[] | { error: 
       items.push(...simple);
       continue;
     }
-    if (NOT_IMPLEMENTED.has(token.value.toUpperCase())) {
-      unsupported ??= `Fetch item ${token.value.toUpperCase()} is not supported`;
-      continue;
-    }
     const m = BODY.exec(token.value);
     if (!m) return { error: `Fetch item ${token.value.slice(0, 40)} is not supported` };
-    const section = parseSection(m[2]!);
-    if (!section && PART.test(m[2]!)) {
-      unsupported ??= `Body section [${m[2]!.slice(0, 40)}] is not supported (no MIME part numbers)`;
-      continue;
-    }
+    const numbered = PART.exec(m[2]!);
+    const part = numbered ? numbered[1]!.split('.').map(Number) : [];
+    const rest = numbered ? numbered[2] : m[2]!;
+    let section: Section | undefined;
+    if (!numbered) section = parseSection(m[2]!);
+    else if (rest === undefined) section = { kind: 'full' };
+    else if (rest.toUpperCase() === 'MIME') section = { kind: 'mime' };
+    else if (rest !== '') section = parseSection(rest);
     if (!section) return { error: `Body section [${m[2]!.slice(0, 40)}] is not supported` };
     const peek = m[1]!.toUpperCase() === 'BODY.PEEK';
     const partial = m[3] === undefined ? undefined : { start: Number(m[3]), length: Number(m[4]) };
     // The response names the section as asked, without .PEEK, and a partial by its start only (RFC 3501 7.4.2).
     const name = `BODY[${m[2]!.toUpperCase()}]${partial ? `<${partial.start}>` : ''}`;
-    items.push({ kind: 'body', name, section, peek, ...(partial ? { partial } : {}) });
+    items.push({ kind: 'body', name, part, section, peek, ...(partial ? { partial } : {}) });
   }
-  if (unsupported) return { error: unsupported, unsupported: true };
   return dedupeFetchItems(items);
 }
 
@@ -105,23 +117,31 @@ function parseSection(text: string): Section | undefined {
   return { kind: 'fields', not: m[1] !== undefined, names };
 }
 
-/** The bytes a section names: the header includes its blank line (RFC 3501 6.4.5). */
+/**
+ * The bytes a body item names, or undefined when its part does not exist (the response says NIL).
+ * Part numbers select a part's body (n), its MIME header (n.MIME), or for a message/rfc822 part
+ * the enclosed message's header and text (n.HEADER, n.TEXT, n.HEADER.FIELDS); on other parts those
+ * are empty. Headers include their blank line (RFC 3501 6.4.5).
+ */
+export function bodyItemBytes(message: Buffer, item: Extract<FetchItem, { kind: 'body' }>, structure: () => BodyPart): Buffer | undefined {
+  if (item.part.length === 0) return sectionBytes(message, item.section);
+  const part = findPart(structure(), item.part);
+  if (!part) return undefined;
+  if (item.section.kind === 'full') return message.subarray(part.bodyStart, part.end);
+  if (item.section.kind === 'mime') return message.subarray(part.start, part.bodyStart);
+  if (!part.message) return Buffer.alloc(0);
+  return sectionBytes(message.subarray(part.message.start, part.message.end), item.section);
+}
+
+/** The bytes a section of a whole message names: the header includes its blank line (RFC 3501 6.4.5). */
 export function sectionBytes(message: Buffer, section: Section): Buffer {
   if (section.kind === 'full') return message;
-  const end = headerEnd(message);
-  if (section.kind === 'header') return message.subarray(0, end);
+  const end = findHeaderEnd(message).bodyStart;
+  if (section.kind === 'header' || section.kind === 'mime') return message.subarray(0, end);
   if (section.kind === 'text') return message.subarray(end);
   const wanted = new Set(section.names.map((n) => n.toLowerCase()));
   const kept = splitFields(message.subarray(0, end)).filter((f) => wanted.has(fieldName(f)) !== section.not);
   return Buffer.concat([...kept, Buffer.from('\r\n')]);
-}
-
-function headerEnd(message: Buffer): number {
-  const crlf = message.indexOf('\r\n\r\n');
-  const lf = message.indexOf('\n\n');
-  if (crlf !== -1 && (lf === -1 || crlf < lf)) return crlf + 4;
-  if (lf !== -1) return lf + 2;
-  return message.length;
 }
 
 /** Header fields with their folded continuation lines, each ending in its line break. */

@@ -37,13 +37,23 @@ test('sequence sets: numbers, ranges either way round, star, lists; garbage refu
   for (const bad of ['', '0', '1:', ':2', '1::2', 'a', '1,,2', '01', '1:2:3', '99999999999']) assert.equal(parseSequenceSet(bad, 5), undefined, bad);
 });
 
-test('fetch items: simple items, FAST, body sections with peek and partial; unsupported ones named', () => {
+test('fetch items: simple items, macros, body sections with peek and partial, MIME part numbers', () => {
   const items = parseFetchItems(tokenize('(UID FLAGS RFC822.SIZE BODY.PEEK[] BODY[HEADER]<0.10> RFC822.HEADER)'));
   assert.ok(Array.isArray(items));
   assert.deepEqual(items.map((i) => (i.kind === 'body' ? `${i.name}${i.peek ? ' peek' : ''}` : i.kind)), ['uid', 'flags', 'size', 'BODY[] peek', 'BODY[HEADER]<0> ', 'RFC822.HEADER peek'].map((s) => s.trim()));
   assert.deepEqual(parseFetchItems(tokenize('FAST')), [{ kind: 'flags' }, { kind: 'internaldate' }, { kind: 'size' }]);
-  assert.match((parseFetchItems(tokenize('ENVELOPE')) as { error: string }).error, /ENVELOPE is not supported/);
-  assert.match((parseFetchItems(tokenize('BODY[1.2]')) as { error: string }).error, /not supported/);
+  assert.deepEqual(parseFetchItems(tokenize('ALL')), [{ kind: 'flags' }, { kind: 'internaldate' }, { kind: 'size' }, { kind: 'envelope' }]);
+  assert.deepEqual(parseFetchItems(tokenize('FULL')), [{ kind: 'flags' }, { kind: 'internaldate' }, { kind: 'size' }, { kind: 'envelope' }, { kind: 'bodyshape' }]);
+  assert.deepEqual(parseFetchItems(tokenize('(ENVELOPE BODYSTRUCTURE BODY)')), [{ kind: 'envelope' }, { kind: 'bodystructure' }, { kind: 'bodyshape' }]);
+  const parts = parseFetchItems(tokenize('(BODY[1.2] BODY.PEEK[1.mime] BODY[3.HEADER.FIELDS (Subject)]<0.5> BODY[2.TEXT])'));
+  assert.ok(Array.isArray(parts));
+  assert.deepEqual(
+    parts.map((i) => (i.kind === 'body' ? [i.name, i.part.join('.'), i.section.kind] : [])),
+    [['BODY[1.2]', '1.2', 'full'], ['BODY[1.MIME]', '1', 'mime'], ['BODY[3.HEADER.FIELDS (SUBJECT)]<0>', '3', 'fields'], ['BODY[2.TEXT]', '2', 'text']],
+  );
+  for (const bad of ['BODY[MIME]', 'BODY[0]', 'BODY[1.]', 'BODY[1.0]', 'BODY[1.FOO]', 'BODY[01]', 'BODYSTRUCTURE[1]']) {
+    assert.ok('error' in (parseFetchItems(tokenize(bad)) as object), bad);
+  }
 });
 
 test('sections: header with its blank line, text, header fields with folding', () => {

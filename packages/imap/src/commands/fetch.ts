@@ -1,7 +1,9 @@
 import type { SessionContext } from '../context.ts';
-import { parseFetchItems, sectionBytes } from '../fetch-items.ts';
+import { bodyItemBytes, parseFetchItems } from '../fetch-items.ts';
 import type { FetchItem } from '../fetch-items.ts';
 import { resolveSet } from '../mailbox-view.ts';
+import { bodyStructure, envelope, parseStructure } from '../mime-structure.ts';
+import type { BodyPart } from '../mime-structure.ts';
 import type { Token } from '../parser.ts';
 import { formatFlags, formatInternalDate, T } from '../responses.ts';
 import type { ImapMessage, SystemFlag } from '../types.ts';
@@ -16,8 +18,7 @@ export async function runFetch(session: SessionContext, tag: string, args: reado
   const targets = resolveSet(session, args[0], byUid);
   if (!targets) return session.send(`${tag} BAD Expected ${verb} sequence-set items`);
   const parsed = parseFetchItems(args.slice(1));
-  // Valid but not implemented (ENVELOPE, BODYSTRUCTURE, part numbers): not the client's error.
-  if ('error' in parsed) return session.send(`${tag} ${parsed.unsupported ? `NO [CANNOT] ${parsed.error}` : `BAD ${parsed.error}`}`);
+  if ('error' in parsed) return session.send(`${tag} BAD ${parsed.error}`);
   const items: FetchItem[] = byUid && !parsed.some((i) => i.kind === 'uid') ? [{ kind: 'uid' }, ...parsed] : parsed;
   const account = session.account!;
   const selected = session.selected!;
@@ -28,7 +29,7 @@ export async function runFetch(session: SessionContext, tag: string, args: reado
     let body: Buffer | undefined;
     let flagsChanged = false;
     try {
-      if (items.some((i) => i.kind === 'body')) {
+      if (items.some(needsContent)) {
         body = await mailbox.read(account, message.uid);
         // Gone meanwhile (another session expunged it): nothing to say until the next NOOP.
         if (!body) continue;
@@ -52,10 +53,20 @@ export async function runFetch(session: SessionContext, tag: string, args: reado
   session.send(`${tag} OK ${verb} completed`);
 }
 
-/** `* n FETCH (...)` with body sections as literals (they are bytes, not text). */
+/** Items answered from the message's content, which is read from the store for them. */
+function needsContent(item: FetchItem): boolean {
+  return item.kind === 'body' || item.kind === 'envelope' || item.kind === 'bodystructure' || item.kind === 'bodyshape';
+}
+
+/**
+ * `* n FETCH (...)` with body sections as literals (they are bytes, not text); the MIME structure is
+ * parsed once, when an item needs it.
+ */
 export function fetchResponse(seq: number, message: ImapMessage, items: readonly FetchItem[], body: Buffer | undefined): Buffer {
   const parts: Buffer[] = [];
   let text = `* ${seq} FETCH (`;
+  let parsed: BodyPart | undefined;
+  const structure = (): BodyPart => (parsed ??= parseStructure(body!));
   items.forEach((item, i) => {
     if (i > 0) text += ' ';
     switch (item.kind) {
@@ -71,8 +82,21 @@ export function fetchResponse(seq: number, message: ImapMessage, items: readonly
       case 'internaldate':
         text += `INTERNALDATE ${formatInternalDate(message.internalDate)}`;
         break;
+      case 'envelope':
+        text += `ENVELOPE ${envelope(structure().headers)}`;
+        break;
+      case 'bodystructure':
+        text += `BODYSTRUCTURE ${bodyStructure(structure(), true)}`;
+        break;
+      case 'bodyshape':
+        text += `BODY ${bodyStructure(structure(), false)}`;
+        break;
       case 'body': {
-        let bytes = sectionBytes(body!, item.section);
+        let bytes = bodyItemBytes(body!, item, structure);
+        if (!bytes) {
+          text += `${item.name} NIL`;
+          break;
+        }
         if (item.partial) bytes = bytes.subarray(item.partial.start, item.partial.start + item.partial.length);
         text += `${item.name} {${bytes.length}}\r\n`;
         parts.push(Buffer.from(text, 'utf8'), bytes);
