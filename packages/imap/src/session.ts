@@ -176,22 +176,6 @@ class Session extends LineSession implements SessionContext {
     this.send(`${tag} BAD ${text}`);
   }
 
-  async writeAndDrain(data: Buffer): Promise<void> {
-    if (this.closed) return;
-    const socket = this.conn.socket;
-    if (socket.write(data) || this.closed) return;
-    // A client that does not read must not make us buffer the whole mailbox (as POP3's sendMultiline).
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        socket.off('drain', done);
-        socket.off('close', done);
-        resolve();
-      };
-      socket.on('drain', done);
-      socket.on('close', done);
-    });
-  }
-
   send(line: string): void {
     if (this.closed) return;
     this.write(`${line}\r\n`);

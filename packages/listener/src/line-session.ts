@@ -137,6 +137,29 @@ export abstract class LineSession {
   }
 
   /** Raw bytes on the wire, unless closed. */
+  /**
+   * Writes `parts` (corked together) and resolves once the socket has drained, or closed: a large
+   * response to a client that does not read (RETR, FETCH 1:*) must not pile up in our memory.
+   */
+  async writeAndDrain(...parts: (string | Buffer)[]): Promise<void> {
+    if (this.#closed) return;
+    const socket = this.#conn.socket;
+    socket.cork();
+    let full = false;
+    for (const part of parts) full = !socket.write(part) || full;
+    socket.uncork();
+    if (!full || this.#closed) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
+  }
+
   write(data: string | Buffer): void {
     if (!this.#closed) this.#conn.socket.write(data);
   }

@@ -105,25 +105,8 @@ class Session extends LineSession implements SessionContext {
   }
 
   async sendMultiline(reply: Reply, body: Buffer | readonly string[]): Promise<void> {
-    if (this.closed) return;
-    const socket = this.conn.socket;
     const parts = Buffer.isBuffer(body) ? multilineBody(body) : [Buffer.from(multilineText(body))];
-    socket.cork();
-    let full = !socket.write(formatReply(reply));
-    for (const part of parts) full = !socket.write(part) || full;
-    socket.uncork();
-    // A large RETR must not pile up in memory behind a slow reader: wait until the socket drained.
-    if (full && !this.closed) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          socket.off('drain', done);
-          socket.off('close', done);
-          resolve();
-        };
-        socket.on('drain', done);
-        socket.on('close', done);
-      });
-    }
+    await this.writeAndDrain(formatReply(reply), ...parts);
   }
 
   override close(reason: string, reply?: Reply): void {
