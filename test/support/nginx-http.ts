@@ -2,14 +2,14 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePorts } from './ports.ts';
 import { startConfiguredDaemon } from './processes.ts';
-import type { RunningProcess } from './processes.ts';
+import type { NginxStreamOptions, RunningNginx } from './nginx.ts';
 import { makeTempDir } from './temp.ts';
 
 export interface NginxHttpOptions {
   /** Where NGINX proxies to (our http listener): `proxy_pass http://host:port;`. */
   readonly backend: { readonly host: string; readonly port: number };
   /** Also a `listen PORT ssl;` server (TLS terminated in NGINX) with this certificate and key. */
-  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  readonly tls?: NginxStreamOptions['tls'];
   /**
    * The lines of the proxying `location / {}` block besides `proxy_pass`. Default: what an operator
    * writes in front of an X-Forwarded-For listener (`DEFAULT_FORWARDING_LINES`).
@@ -23,16 +23,10 @@ export const DEFAULT_FORWARDING_LINES: readonly string[] = [
   'proxy_set_header X-Forwarded-Proto $scheme;',
 ];
 
-export interface RunningNginxHttp {
-  readonly host: string;
-  /** The plain-HTTP server's port. */
-  readonly port: number;
+/** `port` is the plain-HTTP server's. */
+export interface RunningNginxHttp extends RunningNginx {
   /** The TLS server's port (only with `tls`). */
   readonly tlsPort: number | undefined;
-  readonly config: string;
-  readonly process: RunningProcess;
-  output(): string;
-  stop(): Promise<void>;
 }
 
 /**

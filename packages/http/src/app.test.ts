@@ -23,28 +23,15 @@ import {
   ALLOW,
 } from '@portico/core';
 import type { ConnectionInfo, SecurityEvent, TlsState, Verdict } from '@portico/core';
+import { forwardedResolver } from '@portico/listener';
 import { createHttpApp } from './app.ts';
-import type { HttpApp, HttpAppOptions, ResolvedClient } from './app.ts';
+import type { HttpApp, HttpAppOptions } from './app.ts';
 
 const logger = pino({ level: 'silent' });
 const TRUSTED = NetworkList.parse(['127.0.0.0/8', '::1']);
 
-/**
- * A stand-in for the server's wiring of @portico/listener's forwarded.ts (the http package must not
- * import the listener): trusted peer -> rightmost X-Forwarded-For entry, X-Forwarded-Proto https -> TLS.
- */
-function standInResolver(info: ConnectionInfo, headers: IncomingHttpHeaders): ResolvedClient {
-  const xff = headers['x-forwarded-for'];
-  if (!TRUSTED.has(info.client.address)) {
-    return xff === undefined ? { info } : { info, ignored: `peer ${info.client.address} is not a trusted proxy` };
-  }
-  if (typeof xff !== 'string') return { info };
-  const last = xff.split(',').at(-1)!.trim();
-  const tls: TlsState | null = headers['x-forwarded-proto'] === 'https' ? { terminatedBy: 'proxy' } : info.tls;
-  return {
-    info: freezeConnectionInfo({ ...info, client: { address: last, port: 0 }, via: 'x-forwarded-for', tls, peerIsTrustedProxy: true }),
-  };
-}
+// The resolver the server wires for an x-forwarded-for listener, with the same trust list.
+const resolveClient = forwardedResolver(TRUSTED, { header: 'x-forwarded-for' });
 
 interface Harness {
   app: HttpApp;
@@ -82,7 +69,7 @@ async function listen(server: NetServer): Promise<number> {
  * hand-built frozen ConnectionInfo. `clientAddress` pretends a PROXY header named that client.
  */
 async function harness(options: Partial<HttpAppOptions> = {}, clientAddress?: string): Promise<Harness> {
-  const app = await createHttpApp({ publicUrl: 'http://localhost:8080', resolveClient: standInResolver, logger, ...options });
+  const app = await createHttpApp({ publicUrl: 'http://localhost:8080', resolveClient, logger, ...options });
   const infos: ConnectionInfo[] = [];
   const front = createNetServer((socket) => {
     const info = connectionInfoFor(socket, clientAddress, null);
@@ -486,7 +473,7 @@ test('TLS sockets from the listener are served, and their TLS state is reported'
   const key = readFileSync(join(dir, 'key.pem'));
   const cert = readFileSync(join(dir, 'cert.pem'));
   rmSync(dir, { recursive: true, force: true });
-  const app = await createHttpApp({ publicUrl: 'https://localhost', resolveClient: standInResolver, logger });
+  const app = await createHttpApp({ publicUrl: 'https://localhost', resolveClient, logger });
   const front = createTlsServer({ key, cert }, (socket: TLSSocket) => {
     const info = connectionInfoFor(socket, undefined, { terminatedBy: 'server', version: socket.getProtocol() ?? undefined });
     app.handleConnection(socket, info, logger);
@@ -535,7 +522,7 @@ test('close(): idle keep-alive connections end, new connections are refused', as
 });
 
 test('options are validated with PORTICO_ERR_HTTP_* errors', async () => {
-  const base = { publicUrl: 'http://localhost:8080', resolveClient: standInResolver, logger };
+  const base = { publicUrl: 'http://localhost:8080', resolveClient, logger };
   const codeOf = async (options: HttpAppOptions) => {
     try {
       await createHttpApp(options);
