@@ -23,7 +23,11 @@ import type { AccountsAccess, MailboxAccess, MailboxMessage, StoredKeyword } fro
 export const logger = pino({ level: 'silent' });
 const TRUSTED = NetworkList.parse(['127.0.0.0/8', '::1']);
 
-/** Stands in for @portico/listener's forwardedResolver: trusted peer + X-Forwarded-Proto https -> TLS by proxy. */
+/**
+ * Looser than @portico/listener's forwardedResolver (which app.test.ts uses): a trusted peer's
+ * X-Forwarded-Proto http leaves the socket's own TLS in place, which the JMAP tests over local TLS
+ * rely on. Only for the JMAP and discovery tests; the real resolver is tested in the listener package.
+ */
 export function standInResolver(info: ConnectionInfo, headers: IncomingHttpHeaders): ResolvedClient {
   if (!TRUSTED.has(info.client.address)) return { info };
   const xff = headers['x-forwarded-for'];
