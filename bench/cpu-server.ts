@@ -1,13 +1,13 @@
 // Child process for listener-cpu.bench.ts: a bare net.Server or a Portico listener on 127.0.0.1:0.
 // Prints its port; answers "cpu" on stdin with its CPU time in microseconds.
-// Both sides do the same minimal protocol work (write a one-byte greeting, read until the client
-// closes) so that the difference is what the listener adds.
+// Neither does anything with a connection but read it until the client closes, so that the
+// difference is what the listener adds (PROXY header, trust, ConnectionInfo, limits, logging).
 import { createServer } from 'node:net';
-import pino from 'pino';
 import { NetworkList, ALLOW } from '../packages/core/src/index.ts';
 import { startListener } from '../packages/listener/src/index.ts';
-// The logger users get (same options, sync writes, PORTICO_LOG_LEVEL), writing to /dev/null.
+// The logger users get (same options, lines written in batches, PORTICO_LOG_LEVEL), to /dev/null.
 import { createLogger } from '../packages/server/src/logger.ts';
+import { batchedDestination } from '../packages/server/src/log-destination.ts';
 
 const kind = process.argv[2];
 let port: number;
@@ -15,7 +15,6 @@ if (kind === 'bare') {
   // Same socket options as the listener's net.Server, so only the per-connection work differs.
   const server = createServer({ noDelay: true }, (socket) => {
     socket.on('error', () => {});
-    socket.write('2');
     socket.resume();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -29,11 +28,9 @@ if (kind === 'bare') {
     maxConnections: 100_000,
     maxConnectionsPerIp: 100_000,
     errors: { proxyTimeout: 'x\r\n', proxyRefused: 'x\r\n', tooManyConnections: 'x\r\n', refused: () => 'x\r\n' },
-    // createLogger types its destination as a Node stream; a pino destination is what pino takes.
-    logger: createLogger(pino.destination({ dest: '/dev/null', sync: true }) as unknown as NodeJS.WritableStream),
+    logger: createLogger(batchedDestination('/dev/null')),
     admit: () => ALLOW,
     onConnection(conn) {
-      conn.socket.write('2');
       conn.socket.resume();
     },
   });
@@ -44,3 +41,5 @@ process.stdin.on('data', () => {
   const usage = process.cpuUsage();
   process.stdout.write(`${usage.user + usage.system}\n`);
 });
+// Closing stdin ends the process normally (so that --cpu-prof can write its profile).
+process.stdin.on('end', () => process.exit(0));

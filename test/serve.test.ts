@@ -52,7 +52,8 @@ function readLine(socket: Socket): Promise<string> {
 
 test('serve logs one line per listener and stops with exit 0 on SIGTERM, letting an open session finish', async () => {
   const ports = await freePorts(2);
-  const portico = await startPortico(configFor(ports));
+  // Lines batched as users get them: the last ones are written at exit.
+  const portico = await startPortico(configFor(ports), { batchedLogs: true });
   started.push(portico);
   const listening = portico.logs().filter((l) => String(l.msg).startsWith('listening on'));
   assert.deepEqual(
@@ -81,7 +82,7 @@ test('serve logs one line per listener and stops with exit 0 on SIGTERM, letting
 
 test('sessions still open at shutdown-timeout are closed, and the exit code is still 0', async () => {
   const ports = await freePorts(2);
-  const portico = await startPortico(configFor(ports).replace('shutdown-timeout = "5s"', 'shutdown-timeout = "300ms"'));
+  const portico = await startPortico(configFor(ports).replace('shutdown-timeout = "5s"', 'shutdown-timeout = "300ms"'), { batchedLogs: true });
   started.push(portico);
   const socket = connect({ port: ports[0]!, host: '127.0.0.1' });
   await readLine(socket);
@@ -119,6 +120,19 @@ test('a missing certificate file is one clear error line and exit 1', () => {
   const result = spawnSync(process.execPath, [cli, 'serve', '--config', join(dir, 'portico.toml')], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
   assert.equal(result.status, 1);
   assert.equal(result.stderr, `portico: not starting: server.tls.certificate: cannot read ${join(dir, 'certs/missing.pem')}: no such file\n`);
+});
+
+test('a logging variable that is not valid is one clear error line and exit 1', () => {
+  const dir = makeTempDir('portico-serve-').path;
+  writeFileSync(join(dir, 'portico.toml'), configFor([1, 2]));
+  const run = (env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, [cli, 'serve', '--config', join(dir, 'portico.toml')], { cwd: dir, encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
+  const flush = run({ PORTICO_LOG_FLUSH_MS: 'soon' });
+  assert.equal(flush.status, 1);
+  assert.equal(flush.stderr, 'portico: not starting: PORTICO_LOG_FLUSH_MS: expected a whole number of milliseconds (0 writes every line at once), got "soon"\n');
+  const level = run({ PORTICO_LOG_LEVEL: 'loud' });
+  assert.equal(level.status, 1);
+  assert.equal(level.stderr, 'portico: not starting: PORTICO_LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"\n');
 });
 
 test('an invalid config never starts half a server: every problem, exit 1', () => {

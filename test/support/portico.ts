@@ -43,14 +43,22 @@ function parseLines(text: string): PorticoLogLine[] {
 /**
  * Starts `portico serve` on a config written into a fresh directory (data-dir relative to it) and
  * resolves once "portico is running" is logged. `configText` is the whole TOML file.
+ *
+ * Log lines are written as they are made (PORTICO_LOG_FLUSH_MS=0), so that a test can read what
+ * the server logged for what it just did, and can trust that a line it does not see was not made.
+ * `batchedLogs` keeps the default (lines written in batches, test/serve.test.ts).
  */
-export async function startPortico(configText: string, options: { dir?: string; logLevel?: string } = {}): Promise<RunningPortico> {
+export async function startPortico(configText: string, options: { dir?: string; logLevel?: string; batchedLogs?: boolean } = {}): Promise<RunningPortico> {
   const dir = options.dir ?? makeTempDir('portico-e2e-').path;
   const configPath = join(dir, 'portico.toml');
   writeFileSync(configPath, configText);
   const proc = startProcess('portico', process.execPath, [cli, 'serve', '--config', configPath], {
     cwd: dir,
-    env: { ...process.env, PORTICO_LOG_LEVEL: options.logLevel ?? 'debug' },
+    env: {
+      ...process.env,
+      PORTICO_LOG_LEVEL: options.logLevel ?? 'debug',
+      PORTICO_LOG_FLUSH_MS: options.batchedLogs ? '' : '0',
+    },
   });
   const logs = () => parseLines(proc.output());
   const waitForLog = (match: (line: PorticoLogLine) => boolean, timeoutMs = 15_000) =>

@@ -17,6 +17,7 @@ import { guardAgainstUntrustedHeader } from './untrusted-guard.ts';
 import { tlsStateFromProxy, tlsStateOfSocket } from './tls-state.ts';
 import { firstChunk, handshake } from './tls-handshake.ts';
 import { ReplayStream } from './replay-stream.ts';
+import type { OpenConnections } from './open-connections.ts';
 import { detectProxyHeader } from './proxy-protocol/index.ts';
 import type { ProxyHeader } from './proxy-protocol/index.ts';
 
@@ -27,7 +28,7 @@ export interface ListenerContext {
   readonly options: ListenerOptions;
   readonly limits: ConnectionLimits;
   readonly nextId: () => string;
-  readonly sockets: Set<Socket>;
+  readonly open: OpenConnections;
 }
 
 /** Writes the protocol's last words and makes sure the socket goes away even if the peer never reads. */
@@ -74,7 +75,8 @@ interface ConnectionRecord {
 }
 
 function logClosed(socket: Socket, record: ConnectionRecord): void {
-  record.log?.[record.level](
+  if (!record.log?.isLevelEnabled(record.level)) return;
+  record.log[record.level](
     { durationMs: Date.now() - record.openedAt, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten, reason: record.reason },
     'connection closed',
   );
@@ -105,12 +107,12 @@ export async function acceptConnection(socket: Socket, context: ListenerContext,
     refuseAndClose(socket, options.errors.tooManyConnections);
     return;
   }
-  context.sockets.add(socket);
+  const entry = context.open.add(socket);
   // One listener for all the bookkeeping rather than one per concern.
   const record: ConnectionRecord = { reason: 'closed', level: 'info', openedAt };
   socket.on('close', () => {
     limits.closeSocket();
-    context.sockets.delete(socket);
+    context.open.remove(entry);
     if (record.countedClient !== undefined) limits.closeClient(record.countedClient);
     logClosed(socket, record);
   });
@@ -199,7 +201,9 @@ export async function acceptConnection(socket: Socket, context: ListenerContext,
   }
 
   if (options.admit && !healthCheck) {
-    const verdict = await options.admit(info);
+    const answer = options.admit(info);
+    // Most verdicts are known at once; awaiting one anyway would cost every connection a turn.
+    const verdict = answer instanceof Promise ? await answer : answer;
     if (verdict.kind === 'refuse') {
       log.debug({ reason: verdict.reason }, 'refused by policy before the greeting');
       // On implicit TLS the words go inside the TLS session, where the client can read them.

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Endpoint } from '@portico/core';
 import type { ListenerOptions, RunningListener, BoundAddress } from './options.ts';
 import { ConnectionLimits } from './limits.ts';
+import { OpenConnections } from './open-connections.ts';
 import { acceptConnection } from './accept.ts';
 import type { ListenerContext } from './accept.ts';
 import { formatHostPort, parseBindAddress } from './bind-address.ts';
@@ -43,12 +44,12 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   const binds = options.bind.map((text) => parseBindAddress(text) ?? ERR_BIND_ADDRESS(options.id, text));
   for (const bind of binds) if (bind instanceof Error) throw bind;
 
-  const sockets = new Set<Socket>();
+  const open = new OpenConnections();
   const context: ListenerContext = {
     options,
     limits: new ConnectionLimits(options.maxConnections, options.maxConnectionsPerIp),
     nextId,
-    sockets,
+    open,
   };
   const onSocket = (socket: Socket, local: Endpoint | undefined) => {
     acceptConnection(socket, context, local).catch((error: unknown) => {
@@ -75,16 +76,11 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     throw error;
   }
 
-  const drainWaiters: (() => void)[] = [];
-  const checkDrained = () => {
-    if (sockets.size === 0) drainWaiters.splice(0).forEach((resolve) => resolve());
-  };
-
   return {
     id: options.id,
     addresses,
     get activeConnections() {
-      return sockets.size;
+      return open.size;
     },
     async stopAccepting() {
       // close() stops listening at once; its callback waits for every open connection, which is
@@ -92,14 +88,10 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
       for (const server of servers) server.close();
     },
     closeAll() {
-      for (const socket of sockets) socket.destroy();
+      open.destroyAll();
     },
     drained() {
-      return new Promise<void>((resolve) => {
-        drainWaiters.push(resolve);
-        for (const socket of sockets) socket.once('close', () => setImmediate(checkDrained));
-        checkDrained();
-      });
+      return open.whenEmpty();
     },
   };
 }

@@ -17,8 +17,16 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   switch (commandLine.command) {
-    case 'serve':
-      return serve(commandLine.configPath, createLogger(), err);
+    case 'serve': {
+      let logger;
+      try {
+        logger = createLogger();
+      } catch (error) {
+        err(`portico: not starting: ${(error as Error).message}`);
+        return 1;
+      }
+      return serve(commandLine.configPath, logger, err);
+    }
     case 'check-config':
       return checkConfig(commandLine.configPath, out, err);
     case 'hash-password':

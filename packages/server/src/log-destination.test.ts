@@ -1,0 +1,60 @@
+import { test, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { batchedDestination } from './log-destination.ts';
+
+const logFile = () => join(mkdtempSync(join(tmpdir(), 'portico-log-')), 'out.log');
+const written = (path: string) => readFileSync(path, 'utf8');
+
+test('lines wait for maxDelayMs, then go out together, in order', (t) => {
+  t.after(() => mock.timers.reset());
+  mock.timers.enable({ apis: ['setTimeout'] });
+  const path = logFile();
+  const destination = batchedDestination(path, { maxDelayMs: 25, maxChars: 1000 });
+  destination.write('{"msg":"one"}\n');
+  mock.timers.tick(10);
+  destination.write('{"msg":"two"}\n');
+  assert.equal(written(path), '', 'nothing is written before the first line is 25 ms old');
+  mock.timers.tick(15);
+  assert.equal(written(path), '{"msg":"one"}\n{"msg":"two"}\n');
+  destination.write('{"msg":"three"}\n');
+  mock.timers.tick(24);
+  assert.equal(written(path), '{"msg":"one"}\n{"msg":"two"}\n');
+  mock.timers.tick(1);
+  assert.equal(written(path), '{"msg":"one"}\n{"msg":"two"}\n{"msg":"three"}\n');
+});
+
+test('lines reaching maxChars are written at once, without waiting', (t) => {
+  t.after(() => mock.timers.reset());
+  mock.timers.enable({ apis: ['setTimeout'] });
+  const path = logFile();
+  const destination = batchedDestination(path, { maxDelayMs: 25, maxChars: 20 });
+  destination.write('0123456789\n');
+  assert.equal(written(path), '');
+  destination.write('abcdefghij\n');
+  assert.equal(written(path), '0123456789\nabcdefghij\n');
+});
+
+// A process that writes a line and then ends as given: the line must be in the file.
+const script = (path: string, ending: string) => `
+  import { batchedDestination } from ${JSON.stringify(new URL('./log-destination.ts', import.meta.url).href)};
+  const destination = batchedDestination(${JSON.stringify(path)});
+  destination.write('{"msg":"last words"}\\n');
+  ${ending}
+`;
+
+for (const [how, ending, status] of [
+  ['ends by itself (the waiting timer does not keep it alive)', '', 0],
+  ['calls process.exit', 'process.exit(3);', 3],
+  ['throws an uncaught exception', "throw new Error('boom');", 1],
+] as const) {
+  test(`a process that ${how} still writes its last lines`, () => {
+    const path = logFile();
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script(path, ending)], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(result.status, status, result.stderr);
+    assert.equal(written(path), '{"msg":"last words"}\n');
+  });
+}
