@@ -18,6 +18,7 @@ import { tlsStateFromProxy, tlsStateOfSocket } from './tls-state.ts';
 import { firstChunk, handshake } from './tls-handshake.ts';
 import { ReplayStream } from './replay-stream.ts';
 import type { OpenConnections } from './open-connections.ts';
+import type { HeaderDeadlines } from './header-deadlines.ts';
 import { detectProxyHeader } from './proxy-protocol/index.ts';
 import type { ProxyHeader } from './proxy-protocol/index.ts';
 
@@ -29,6 +30,8 @@ export interface ListenerContext {
   readonly limits: ConnectionLimits;
   readonly nextId: () => string;
   readonly open: OpenConnections;
+  /** The listener's `proxy.timeout` for PROXY headers. */
+  readonly headerDeadlines: HeaderDeadlines;
 }
 
 /** Writes the protocol's last words and makes sure the socket goes away even if the peer never reads. */
@@ -122,7 +125,7 @@ export async function acceptConnection(socket: Socket, context: ListenerContext,
   let rest: Buffer | undefined;
 
   if (options.proxy.mode === 'proxy-protocol' && peerIsTrusted) {
-    const outcome = await readProxyHeader(socket, options.proxy.timeoutMs);
+    const outcome = await readProxyHeader(socket, context.headerDeadlines);
     if (outcome.kind !== 'header') {
       refuseForHeader(socket, outcome, peer, options);
       return;

@@ -5,6 +5,7 @@ import type { Endpoint } from '@portico/core';
 import type { ListenerOptions, RunningListener, BoundAddress } from './options.ts';
 import { ConnectionLimits } from './limits.ts';
 import { OpenConnections } from './open-connections.ts';
+import { HeaderDeadlines } from './header-deadlines.ts';
 import { acceptConnection } from './accept.ts';
 import type { ListenerContext } from './accept.ts';
 import { formatHostPort, parseBindAddress } from './bind-address.ts';
@@ -50,6 +51,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     limits: new ConnectionLimits(options.maxConnections, options.maxConnectionsPerIp),
     nextId,
     open,
+    headerDeadlines: new HeaderDeadlines(options.proxy.timeoutMs),
   };
   const onSocket = (socket: Socket, local: Endpoint | undefined) => {
     acceptConnection(socket, context, local).catch((error: unknown) => {

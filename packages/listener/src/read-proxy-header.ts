@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { ProxyHeaderReader } from './proxy-protocol/index.ts';
+import type { HeaderDeadlines } from './header-deadlines.ts';
 import type { ProxyHeader } from './proxy-protocol/index.ts';
 
 export type HeaderOutcome =
@@ -11,17 +12,17 @@ export type HeaderOutcome =
 /**
  * Reads a PROXY header from a trusted peer with an absolute deadline (not an idle timer: a proxy
  * that trickles bytes must not keep the socket forever). Leaves the socket paused, with nothing
- * consumed beyond the header: the bytes after it come back as `rest`.
+ * consumed beyond the header: the bytes after it come back as `rest`. The caller keeps an 'error'
+ * listener on the socket; an error destroys it, and the 'close' that follows ends the wait.
  */
-export function readProxyHeader(socket: Socket, timeoutMs: number): Promise<HeaderOutcome> {
+export function readProxyHeader(socket: Socket, deadlines: HeaderDeadlines): Promise<HeaderOutcome> {
   return new Promise((resolve) => {
     const reader = new ProxyHeaderReader();
     let bytesSeen = 0;
     const finish = (outcome: HeaderOutcome) => {
-      clearTimeout(timer);
+      deadline.cancel();
       socket.off('data', onData);
       socket.off('close', onClose);
-      socket.off('error', onClose);
       socket.pause();
       resolve(outcome);
     };
@@ -32,9 +33,8 @@ export function readProxyHeader(socket: Socket, timeoutMs: number): Promise<Head
       else if (step.state === 'malformed') finish({ kind: 'malformed', reason: step.reason });
     };
     const onClose = () => finish({ kind: 'closed' });
-    const timer = setTimeout(() => finish({ kind: 'timeout', bytesSeen }), timeoutMs);
+    const deadline = deadlines.start(() => finish({ kind: 'timeout', bytesSeen }));
     socket.on('data', onData);
-    socket.once('close', onClose);
-    socket.once('error', onClose);
+    socket.on('close', onClose);
   });
 }
