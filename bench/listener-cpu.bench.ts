@@ -3,21 +3,32 @@
 // against a bare net.Server that does nothing, each in a child process. Goal: at most 1.2x the bare
 // server. Neither server does anything with a connection but read it until the client closes.
 //
-// Like with like: a PROXY row is compared with the bare server receiving the same header bytes (it
-// ignores them, but reading them costs a wake-up and a read), a direct row with the bare server
+// Like with like: a PROXY row is compared with a bare server receiving the same header bytes (it
+// ignores them, but reading them costs a wake-up and a read), a direct row with a bare server
 // receiving nothing. The listener runs at info (the default: two log lines per connection) and at
 // warn (no per-connection line), which shows what the logging costs.
 //
-// Noise: on a 2-CPU machine the servers are kept on one CPU and the client on the other (taskset),
-// so that they do not take turns on one core. Every case is measured in several rounds,
-// interleaved and in rotating order; a ratio is taken within each round (a case against its
-// baseline measured moments apart) and the median of those is reported.
+// Noise, and what was done about it (each found by measuring identical bare servers against each
+// other, which differed by up to 1.2x before):
+// - the servers are kept on one CPU and the client on the other (taskset), so that they do not take
+//   turns on one core;
+// - every Portico server has its own bare server, started next to it and measured exactly as often,
+//   right before or after it (alternating from round to round), with a short unmeasured warm-up
+//   before each measurement: a process that has just been busy is faster than one that sat idle;
+// - the young generation of every server has one fixed size: V8 grows it with the traffic a process
+//   has seen, which made a busier process cheaper per connection;
+// - a control pair of two identical bare servers is measured the same way; its ratio is the
+//   method's own error in that run, printed with the results.
+// A ratio is taken per pair and round; the median over rounds is reported.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 36000);
-const ROUNDS = 9;
+/** Connections per measurement: enough that one garbage collection or scheduler tick is small in it. */
+const PER_MEASUREMENT = Number(process.env.BENCH_CONNECTIONS ?? 2500);
+const WARM_UP = 300;
+const ROUNDS = 11;
+const V8_FLAGS = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
 const here = new URL('.', import.meta.url).pathname;
 
 const V1 = '50524f58592054435034203139322e302e322e37203139322e302e322e32352034303030302032350d0a'; // PROXY TCP4 192.0.2.7 192.0.2.25 40000 25\r\n
@@ -30,11 +41,11 @@ const SERVER_CPU = String(availableParallelism() - 1);
 
 /** A child process spoken to in lines: each request line is answered by one line. */
 function lineChild(script: string, args: string[], cpu: string, env: NodeJS.ProcessEnv = {}) {
-  const command = [process.execPath, `${here}${script}`, ...args];
+  const command = [process.execPath, ...V8_FLAGS, `${here}${script}`, ...args];
   const child: ChildProcessWithoutNullStreams = pinning
     ? spawn('taskset', ['-c', cpu, ...command], { env: { ...process.env, ...env } })
     : spawn(command[0]!, command.slice(1), { env: { ...process.env, ...env } });
-  child.stderr.pipe(process.stderr);
+  child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   let buffer = '';
   const waiting: ((line: string) => void)[] = [];
   child.stdout.on('data', (chunk: Buffer) => {
@@ -70,72 +81,88 @@ async function startServer(kind: 'bare' | 'direct' | 'proxy', logLevel = 'info')
   return { port, cpu: () => child.ask('cpu').then(Number), stop: child.stop };
 }
 
-interface Case {
-  readonly name: string;
+/** A server and the header its client sends; CPU µs per connection, one sample per measurement. */
+interface Side {
   readonly server: Server;
   readonly header: string;
-  /** The bare case with the same bytes on the wire. */
-  readonly baseline?: Case;
   readonly samples: number[];
+}
+
+/** A Portico case (or the control) and a bare server of its own with the same bytes on the wire. */
+interface Pair {
+  readonly name: string;
+  readonly measured: Side;
+  readonly bare: Side;
+  /** The measured side's CPU per connection over the bare side's, one per round. */
+  readonly ratios: number[];
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 export async function run(): Promise<string[]> {
   const client = lineChild('cpu-client.ts', [], CLIENT_CPU);
-  const servers = {
-    bare: await startServer('bare'),
-    directInfo: await startServer('direct', 'info'),
-    proxyInfo: await startServer('proxy', 'info'),
-    directWarn: await startServer('direct', 'warn'),
-    proxyWarn: await startServer('proxy', 'warn'),
+  const started: Server[] = [];
+  const start = async (kind: 'bare' | 'direct' | 'proxy', logLevel?: string) => {
+    const server = await startServer(kind, logLevel);
+    started.push(server);
+    return server;
   };
-  const make = (name: string, server: Server, header: string, baseline?: Case): Case => ({ name, server, header, baseline, samples: [] });
-  const bareNone = make('bare net.Server', servers.bare, '');
-  const bareV1 = make('bare net.Server, client sends a v1 header', servers.bare, V1);
-  const bareV2 = make('bare net.Server, client sends a v2 header', servers.bare, V2);
-  const cases = [
-    bareNone,
-    bareV1,
-    bareV2,
-    make('Portico, direct (no proxy), log level info', servers.directInfo, '', bareNone),
-    make('Portico, PROXY v1 from trusted peer, info', servers.proxyInfo, V1, bareV1),
-    make('Portico, PROXY v2 from trusted peer, info', servers.proxyInfo, V2, bareV2),
-    make('Portico, direct (no proxy), log level warn', servers.directWarn, '', bareNone),
-    make('Portico, PROXY v1 from trusted peer, warn', servers.proxyWarn, V1, bareV1),
-    make('Portico, PROXY v2 from trusted peer, warn', servers.proxyWarn, V2, bareV2),
-  ];
-  const perRound = Math.ceil(CONNECTIONS / ROUNDS);
+  const side = (server: Server, header: string): Side => ({ server, header, samples: [] });
+  const pairs: Pair[] = [];
+  const add = (name: string, measured: Server, bare: Server, header: string) =>
+    pairs.push({ name, measured: side(measured, header), bare: side(bare, header), ratios: [] });
   try {
-    for (const c of cases) await client.ask(`${c.server.port} ${Math.ceil(perRound / 2)} ${c.header}`); // warm-up (JIT)
+    // Each Portico server is started right after its bare partner.
+    let bare = await start('bare');
+    add('control: a second bare net.Server, no header', await start('bare'), bare, '');
+    for (const level of ['info', 'warn']) {
+      bare = await start('bare');
+      add(`Portico, direct (no proxy), log level ${level}`, await start('direct', level), bare, '');
+      bare = await start('bare');
+      const proxy = await start('proxy', level);
+      add(`Portico, PROXY v1 from trusted peer, ${level}`, proxy, bare, V1);
+      add(`Portico, PROXY v2 from trusted peer, ${level}`, proxy, bare, V2);
+    }
+
+    const measure = async (s: Side): Promise<number> => {
+      await client.ask(`${s.server.port} ${WARM_UP} ${s.header}`);
+      const before = await s.server.cpu();
+      await client.ask(`${s.server.port} ${PER_MEASUREMENT} ${s.header}`);
+      const us = (await s.server.cpu() - before) / PER_MEASUREMENT;
+      s.samples.push(us);
+      return us;
+    };
+    for (const p of pairs) for (const s of [p.bare, p.measured]) await client.ask(`${s.server.port} ${PER_MEASUREMENT} ${s.header}`); // JIT
     for (let round = 0; round < ROUNDS; round++) {
-      for (let i = 0; i < cases.length; i++) {
-        const c = cases[(i + round) % cases.length]!;
-        const before = await c.server.cpu();
-        await client.ask(`${c.server.port} ${perRound} ${c.header}`);
-        c.samples.push((await c.server.cpu() - before) / perRound);
+      for (const p of pairs) {
+        const bareFirst = round % 2 === 0;
+        const first = await measure(bareFirst ? p.bare : p.measured);
+        const second = await measure(bareFirst ? p.measured : p.bare);
+        p.ratios.push(bareFirst ? second / first : first / second);
       }
     }
   } finally {
-    for (const server of Object.values(servers)) server.stop();
+    for (const server of started) server.stop();
     client.stop();
   }
 
-  /** Median over rounds of this case's CPU divided by the baseline's in the same round. */
-  const ratio = (c: Case, baseline: Case) => `${median(c.samples.map((us, round) => us / baseline.samples[round]!)).toFixed(2)}x`;
-  const row = (c: Case) => {
-    const us = median(c.samples);
-    const like = c.baseline ? ratio(c, c.baseline) : '';
-    const spread = `${Math.min(...c.samples).toFixed(0)}-${Math.max(...c.samples).toFixed(0)}`;
-    return `| ${c.name.padEnd(44)} | ${us.toFixed(1).padStart(7)} | ${spread.padStart(14)} | ${like.padStart(19)} | ${ratio(c, bareNone).padStart(18)} |`;
-  };
+  const control = pairs[0]!;
+  const bareNone = median(control.bare.samples);
+  const cell = (text: string, width: number) => text.padStart(width);
   return [
-    `${ROUNDS} rounds of ${perRound} connections per case, 32 at a time; ` +
+    `${ROUNDS} rounds; per round each pair measured back to back (${WARM_UP} connections of warm-up, then ${PER_MEASUREMENT} ` +
+      'measured, 32 at a time); ' +
       (pinning ? `servers on CPU ${SERVER_CPU}, client on CPU ${CLIENT_CPU}; ` : 'not pinned to CPUs (no taskset or one CPU); ') +
-      'server CPU (user+system) per connection, median round; ratios: median of per-round ratios',
-    `| ${'server'.padEnd(44)} | µs/conn | rounds min-max | vs bare, same bytes | vs bare, no header |`,
-    `|${'-'.repeat(46)}|---------|----------------|${'-'.repeat(21)}|${'-'.repeat(20)}|`,
-    ...cases.map(row),
+      `young generation fixed (${V8_FLAGS.join(' ')}); server CPU (user+system) per connection, medians`,
+    `| ${'server'.padEnd(46)} | µs/conn | its bare | vs its bare (same bytes) | rounds min-max | vs bare, no header |`,
+    `|${'-'.repeat(48)}|---------|----------|--------------------------|----------------|--------------------|`,
+    ...pairs.map(
+      (p) =>
+        `| ${p.name.padEnd(46)} | ${cell(median(p.measured.samples).toFixed(1), 7)} | ${cell(median(p.bare.samples).toFixed(1), 8)} | ` +
+        `${cell(`${median(p.ratios).toFixed(2)}x`, 24)} | ${cell(`${Math.min(...p.ratios).toFixed(2)}-${Math.max(...p.ratios).toFixed(2)}`, 14)} | ` +
+        `${cell(`${(median(p.measured.samples) / bareNone).toFixed(2)}x`, 18)} |`,
+    ),
+    `The control row is the method's own error: two identical bare servers, measured as the Portico rows are.`,
   ];
 }
 
