@@ -11,10 +11,20 @@ import { batchedDestination } from '../packages/server/src/log-destination.ts';
 
 const kind = process.argv[2];
 let port: number;
-if (kind === 'bare') {
+if (kind === 'bare' || kind === 'bare-peer' || kind === 'bare-peer-close') {
   // Same socket options as the listener's net.Server, so only the per-connection work differs.
+  // The two variants do the first things any server that knows its clients must do: ask the
+  // kernel for the peer's address (getpeername), and listen for 'close' to count the connection out.
+  const askPeer = kind !== 'bare';
+  const listenForClose = kind === 'bare-peer-close';
+  let open = 0;
   const server = createServer({ noDelay: true }, (socket) => {
     socket.on('error', () => {});
+    if (askPeer && socket.remoteAddress === undefined) socket.destroy();
+    if (listenForClose) {
+      open++;
+      socket.on('close', () => open--);
+    }
     socket.resume();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -75,7 +75,7 @@ interface Server {
 }
 
 /** Starts bench/cpu-server.ts; `logLevel` goes to the real logger through PORTICO_LOG_LEVEL. */
-async function startServer(kind: 'bare' | 'direct' | 'proxy', logLevel = 'info'): Promise<Server> {
+async function startServer(kind: 'bare' | 'bare-peer' | 'bare-peer-close' | 'direct' | 'proxy', logLevel = 'info'): Promise<Server> {
   const child = lineChild('cpu-server.ts', [kind], SERVER_CPU, { PORTICO_LOG_LEVEL: logLevel });
   const port = Number(await child.next());
   return { port, cpu: () => child.ask('cpu').then(Number), stop: child.stop };
@@ -102,7 +102,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 export async function run(): Promise<string[]> {
   const client = lineChild('cpu-client.ts', [], CLIENT_CPU);
   const started: Server[] = [];
-  const start = async (kind: 'bare' | 'direct' | 'proxy', logLevel?: string) => {
+  const start = async (kind: Parameters<typeof startServer>[0], logLevel?: string) => {
     const server = await startServer(kind, logLevel);
     started.push(server);
     return server;
@@ -115,6 +115,11 @@ export async function run(): Promise<string[]> {
     // Each Portico server is started right after its bare partner.
     let bare = await start('bare');
     add('control: a second bare net.Server, no header', await start('bare'), bare, '');
+    // The floor: what any server that knows its clients pays before doing anything else.
+    bare = await start('bare');
+    add('bare + getpeername', await start('bare-peer'), bare, '');
+    bare = await start('bare');
+    add("bare + getpeername + a 'close' listener", await start('bare-peer-close'), bare, '');
     for (const level of ['info', 'warn']) {
       bare = await start('bare');
       add(`Portico, direct (no proxy), log level ${level}`, await start('direct', level), bare, '');
@@ -162,7 +167,8 @@ export async function run(): Promise<string[]> {
         `${cell(`${median(p.ratios).toFixed(2)}x`, 24)} | ${cell(`${Math.min(...p.ratios).toFixed(2)}-${Math.max(...p.ratios).toFixed(2)}`, 14)} | ` +
         `${cell(`${(median(p.measured.samples) / bareNone).toFixed(2)}x`, 18)} |`,
     ),
-    `The control row is the method's own error: two identical bare servers, measured as the Portico rows are.`,
+    "The control row is the method's own error: two identical bare servers, measured as the Portico rows are. " +
+      "The next two rows are the floor: a bare server that asks each socket's peer address and listens for 'close'.",
   ];
 }
 
