@@ -2,10 +2,12 @@ import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { HeaderDeadlines } from './header-deadlines.ts';
 
+// The mocked clock is Date's (node:test cannot mock performance.now); the listener uses the monotonic one.
+
 test('each deadline expires timeoutMs after it was set, in order, and a cancelled one never does', (t) => {
   mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   t.after(() => mock.timers.reset());
-  const deadlines = new HeaderDeadlines(100);
+  const deadlines = new HeaderDeadlines(100, Date.now);
   const expired: string[] = [];
   deadlines.start(() => expired.push('a'));
   mock.timers.tick(30);
@@ -26,7 +28,7 @@ test('each deadline expires timeoutMs after it was set, in order, and a cancelle
 test('cancelling the oldest, twice, or after expiry changes nothing else; a new deadline after a quiet spell still expires', (t) => {
   mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   t.after(() => mock.timers.reset());
-  const deadlines = new HeaderDeadlines(50);
+  const deadlines = new HeaderDeadlines(50, Date.now);
   const expired: string[] = [];
   const a = deadlines.start(() => expired.push('a'));
   deadlines.start(() => expired.push('b'));

@@ -18,18 +18,21 @@ interface Entry extends HeaderDeadline {
  */
 export class HeaderDeadlines {
   readonly #timeoutMs: number;
+  readonly #now: () => number;
   #oldest: Entry | undefined;
   #newest: Entry | undefined;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(timeoutMs: number) {
+  /** `now` is a monotonic clock in ms (a wall clock set back would hold sockets for as long). */
+  constructor(timeoutMs: number, now: () => number = () => performance.now()) {
     this.#timeoutMs = timeoutMs;
+    this.#now = now;
   }
 
   /** Calls `onExpire` once `timeoutMs` have passed, unless cancelled before. */
   start(onExpire: () => void): HeaderDeadline {
     const entry: Entry = {
-      expiresAt: Date.now() + this.#timeoutMs,
+      expiresAt: this.#now() + this.#timeoutMs,
       onExpire,
       previous: this.#newest,
       next: undefined,
@@ -59,7 +62,7 @@ export class HeaderDeadlines {
 
   #expire(): void {
     this.#timer = undefined;
-    const now = Date.now();
+    const now = this.#now();
     while (this.#oldest && this.#oldest.expiresAt <= now) {
       const entry = this.#oldest;
       this.#remove(entry);
