@@ -41,6 +41,16 @@ function encodeHost(host: string): string {
   return host.replace(/\//g, '\\057').replace(/:/g, '\\072');
 }
 
+/** The file names in one folder of a Maildir; none when the folder does not exist (yet). */
+async function namesIn(dir: string, folder: 'new' | 'cur'): Promise<string[]> {
+  try {
+    return await readdir(join(dir, folder));
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
 export class MaildirStore {
   readonly root: string;
   readonly #host: string;
@@ -110,14 +120,7 @@ export class MaildirStore {
     const dir = this.pathOf(address);
     const out: StoredMessage[] = [];
     for (const folder of ['new', 'cur'] as const) {
-      let names: string[];
-      try {
-        names = await readdir(join(dir, folder));
-      } catch (error) {
-        if ((error as { code?: string }).code === 'ENOENT') continue;
-        throw error;
-      }
-      for (const id of names) {
+      for (const id of await namesIn(dir, folder)) {
         if (id.startsWith('.')) continue;
         try {
           const s = await stat(join(dir, folder, id));
@@ -233,14 +236,7 @@ export class MaildirStore {
 
   async #locate(dir: string, key: string): Promise<{ folder: 'new' | 'cur'; name: string } | undefined> {
     for (const folder of ['new', 'cur'] as const) {
-      let names: string[];
-      try {
-        names = await readdir(join(dir, folder));
-      } catch (error) {
-        if ((error as { code?: string }).code === 'ENOENT') continue;
-        throw error;
-      }
-      const name = names.find((n) => messageKey(n) === key);
+      const name = (await namesIn(dir, folder)).find((n) => messageKey(n) === key);
       if (name !== undefined) return { folder, name };
     }
     return undefined;
