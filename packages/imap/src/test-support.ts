@@ -1,11 +1,6 @@
 /** Test harness (not a test file): a real TCP server running handleImapSession over a fake INBOX, and a raw client. */
-import type { Socket } from 'node:net';
-import { TLSSocket, createSecureContext } from 'node:tls';
-import { once } from 'node:events';
-import { pino } from 'pino';
-import { freezeConnectionInfo, withTls } from '@portico/core';
-import type { AcceptedConnection, ConnectionInfo, SecurityEvent } from '@portico/core';
-import { TestClient, connectTestSocket, makeTestCertificate, startTestServer } from '@portico/listener';
+import type { SecurityEvent } from '@portico/core';
+import { TestClient, connectTestSocket, makeTestCertificate, startProtocolTestServer } from '@portico/listener';
 import { handleImapSession } from './session.ts';
 import type { ImapMailbox, ImapMessage, ImapOptions, SystemFlag } from './types.ts';
 
@@ -51,7 +46,6 @@ export async function startHarness(h: { encrypted?: boolean; starttls?: boolean;
   const closeReasons: string[] = [];
   const mailbox = new FakeMailbox();
   const cert = h.starttls ? makeCertificate() : undefined;
-  const secureContext = cert ? createSecureContext(cert) : undefined;
   const options: ImapOptions = {
     hostname: 'mail.example.test',
     accounts: { verify: async (a, p) => a === 'alice@example.test' && p === 'secret pass' },
@@ -59,31 +53,11 @@ export async function startHarness(h: { encrypted?: boolean; starttls?: boolean;
     events: { report: (e) => events.push(e) },
     ...h.options,
   };
-  const make = (socket: Socket | TLSSocket, info: ConnectionInfo): AcceptedConnection => ({
-    socket,
-    info,
-    log: pino({ level: 'silent' }),
-    onClose: (reason) => closeReasons.push(reason),
-    ...(secureContext && info.tls === null
-      ? {
-          startTls: async () => {
-            const secured = new TLSSocket(socket as Socket, { isServer: true, secureContext });
-            await once(secured, 'secure');
-            return make(secured, withTls(info, { terminatedBy: 'server', version: secured.getProtocol() ?? '' }));
-          },
-        }
-      : {}),
-  });
-  let n = 0;
-  const server = await startTestServer((socket) => {
-    socket.on('error', () => {});
-    const info = freezeConnectionInfo({
-      id: `c${++n}`, listener: 'test',
-      client: { address: '192.0.2.55', port: 40000 + n }, server: { address: '127.0.0.1', port: 143 },
-      peer: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
-      via: 'proxy-v2', tls: h.encrypted ? { terminatedBy: 'proxy' } : null, peerIsTrustedProxy: true, openedAt: Date.now(),
-    });
-    handleImapSession(make(socket, info), options);
+  const server = await startProtocolTestServer((connection) => handleImapSession(connection, options), {
+    serverPort: 143,
+    startTls: cert,
+    proxyTls: h.encrypted ? { terminatedBy: 'proxy' } : null,
+    closeReasons,
   });
   return { port: server.port, mailbox, events, closeReasons, close: server.close };
 }

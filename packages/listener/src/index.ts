@@ -13,5 +13,5 @@ export type { LineEvent } from './line-reader.ts';
 export { LineSession } from './line-session.ts';
 export type { LineSessionSettings } from './line-session.ts';
 // Test support for the protocol packages' wire tests (never used by production code).
-export { makeTestCertificate, startTestServer, connectTestSocket, TestClient } from './testing.ts';
-export type { TestCertificate, TestServer } from './testing.ts';
+export { makeTestCertificate, startTestServer, startProtocolTestServer, connectTestSocket, TestClient } from './testing.ts';
+export type { TestCertificate, TestServer, ProtocolTestOptions } from './testing.ts';

@@ -1,16 +1,22 @@
 /**
  * Test support shared by the protocol packages (not used in production): a self-signed certificate,
- * a real TCP or TLS server on 127.0.0.1, and the raw client their wire tests build on. Each protocol
- * keeps a small test-support.ts that adds its own options and the reads its replies need.
+ * a real TCP or TLS server on 127.0.0.1 (bare, or handing AcceptedConnections as the listener would),
+ * and the raw client their wire tests build on. Each protocol keeps a small test-support.ts that adds
+ * its own options and the reads its replies need.
  */
 import { createServer, connect } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { TLSSocket, connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
+import { TLSSocket, connect as tlsConnect, createServer as createTlsServer, createSecureContext } from 'node:tls';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { freezeConnectionInfo, withTls } from '@portico/core';
+import type { AcceptedConnection, ConnectionInfo, TlsState, Via } from '@portico/core';
+import { tlsStateOfSocket } from './tls-state.ts';
 
 export interface TestCertificate {
   readonly key: string;
@@ -53,6 +59,67 @@ export async function startTestServer(onConnection: (socket: Socket | TLSSocket)
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** What the listener would have determined about each connection of a protocol test server. */
+export interface ProtocolTestOptions {
+  /** The client address; default 192.0.2.55 (never the socket's peer), as a trusted proxy told. */
+  readonly client?: string;
+  /** How the client address was learned; default 'proxy-v2'. */
+  readonly via?: Via;
+  /** The server's port in ConnectionInfo (the protocol's well-known one). */
+  readonly serverPort: number;
+  /** Offer STARTTLS with this certificate. */
+  readonly startTls?: TestCertificate;
+  /** Implicit TLS with this certificate. */
+  readonly implicitTls?: TestCertificate;
+  /** TLS a trusted proxy terminated, on connections that are not TLS here. */
+  readonly proxyTls?: TlsState | null;
+  readonly log?: Logger;
+  /** Every reason a session reported for closing, in order. */
+  readonly closeReasons?: string[];
+}
+
+/**
+ * A protocol test server: each socket reaches `handle` as an AcceptedConnection, as the listener
+ * would hand it over (ConnectionInfo, logger, STARTTLS that makes a new ConnectionInfo), without
+ * the PROXY and trust steps that the listener's own tests cover.
+ */
+export async function startProtocolTestServer(handle: (connection: AcceptedConnection) => void, o: ProtocolTestOptions): Promise<TestServer> {
+  const log = o.log ?? pino({ level: 'silent' });
+  const startTlsContext = o.startTls ? createSecureContext(o.startTls) : undefined;
+  const accepted = (socket: Socket | TLSSocket, info: ConnectionInfo): AcceptedConnection => ({
+    socket,
+    info,
+    log,
+    onClose: (reason) => o.closeReasons?.push(reason),
+    ...(startTlsContext && info.tls === null
+      ? {
+          startTls: async () => {
+            const secured = new TLSSocket(socket as Socket, { isServer: true, secureContext: startTlsContext });
+            await once(secured, 'secure');
+            return accepted(secured, withTls(info, tlsStateOfSocket(secured)));
+          },
+        }
+      : {}),
+  });
+  let count = 0;
+  return startTestServer((socket) => {
+    socket.on('error', () => {});
+    count++;
+    const info = freezeConnectionInfo({
+      id: `c${count}`,
+      listener: 'test',
+      client: { address: o.client ?? '192.0.2.55', port: 40000 + count },
+      server: { address: '127.0.0.1', port: o.serverPort },
+      peer: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+      via: o.via ?? 'proxy-v2',
+      tls: socket instanceof TLSSocket ? tlsStateOfSocket(socket) : (o.proxyTls ?? null),
+      peerIsTrustedProxy: (o.via ?? 'proxy-v2') !== 'direct',
+      openedAt: Date.now(),
+    });
+    handle(accepted(socket, info));
+  }, o.implicitTls);
 }
 
 /** A connected client socket to 127.0.0.1 (TLS without certificate checks when `tls`). */

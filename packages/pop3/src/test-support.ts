@@ -3,13 +3,9 @@
  * in-memory mailbox, and a raw client that reads POP3 responses. The same approach as
  * @portico/smtp's test-support, cut down to what POP3 needs.
  */
-import type { Socket } from 'node:net';
-import { TLSSocket, createSecureContext } from 'node:tls';
-import { once } from 'node:events';
 import { pino } from 'pino';
-import { freezeConnectionInfo, withTls } from '@portico/core';
-import type { AcceptedConnection, ConnectionInfo, SecurityEvent, TlsState } from '@portico/core';
-import { TestClient, connectTestSocket, makeTestCertificate, startTestServer } from '@portico/listener';
+import type { SecurityEvent } from '@portico/core';
+import { TestClient, connectTestSocket, makeTestCertificate, startProtocolTestServer } from '@portico/listener';
 import { handlePop3Session } from './session.ts';
 import type { Pop3Options } from './types.ts';
 
@@ -42,10 +38,6 @@ export interface Harness {
 
 const ACCOUNTS: Record<string, string> = { 'alice@example.test': 'secret', 'bob@example.test': 'hunter2' };
 
-function tlsState(socket: TLSSocket, terminatedBy: 'server' | 'proxy' = 'server'): TlsState {
-  return { terminatedBy, version: socket.getProtocol() ?? 'unknown' };
-}
-
 export async function startHarness(h: HarnessOptions = {}): Promise<Harness> {
   const store = new Map<string, Map<string, Buffer>>();
   let id = 0;
@@ -68,39 +60,14 @@ export async function startHarness(h: HarnessOptions = {}): Promise<Harness> {
     ...h.options,
   };
   const mode = h.tls ?? 'plain';
-  const secureContext = mode === 'plain' && h.stls !== false ? createSecureContext(certificate()) : undefined;
-  const make = (socket: Socket | TLSSocket, info: ConnectionInfo): AcceptedConnection => ({
-    socket,
-    info,
+  const server = await startProtocolTestServer((connection) => handlePop3Session(connection, options), {
+    serverPort: 110,
+    startTls: mode === 'plain' && h.stls !== false ? certificate() : undefined,
+    implicitTls: mode === 'implicit' ? certificate() : undefined,
+    proxyTls: mode === 'proxy' ? { terminatedBy: 'proxy' } : null,
     log,
-    onClose: (reason) => closeReasons.push(reason),
-    ...(secureContext && info.tls === null
-      ? {
-          startTls: async () => {
-            const secured = new TLSSocket(socket as Socket, { isServer: true, secureContext });
-            await once(secured, 'secure');
-            return make(secured, withTls(info, tlsState(secured)));
-          },
-        }
-      : {}),
+    closeReasons,
   });
-  let n = 0;
-  const onConnection = (socket: Socket | TLSSocket) => {
-    socket.on('error', () => {});
-    const info = freezeConnectionInfo({
-      id: `c${++n}`,
-      listener: 'test',
-      client: { address: '192.0.2.55', port: 40000 + n },
-      server: { address: '127.0.0.1', port: 110 },
-      peer: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
-      via: 'proxy-v2',
-      tls: socket instanceof TLSSocket ? tlsState(socket) : mode === 'proxy' ? { terminatedBy: 'proxy' } : null,
-      peerIsTrustedProxy: true,
-      openedAt: Date.now(),
-    });
-    handlePop3Session(make(socket, info), options);
-  };
-  const server = await startTestServer(onConnection, mode === 'implicit' ? certificate() : undefined);
   return { port: server.port, store, events, closeReasons, logs, close: server.close };
 }
 

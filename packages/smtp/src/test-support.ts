@@ -1,23 +1,13 @@
 /** Test harness (not a test file): a real TCP server running handleSmtpSession, and raw clients. */
-import type { Socket } from 'node:net';
-import { TLSSocket, createSecureContext } from 'node:tls';
-import type { SecureContext } from 'node:tls';
-import { once } from 'node:events';
 import { pino } from 'pino';
-import { freezeConnectionInfo, withTls } from '@portico/core';
-import type { AcceptedConnection, ConnectionInfo, SecurityEvent, TlsState } from '@portico/core';
-import { TestClient, connectTestSocket, makeTestCertificate, startTestServer } from '@portico/listener';
+import type { SecurityEvent, TlsState } from '@portico/core';
+import { TestClient, connectTestSocket, makeTestCertificate, startProtocolTestServer } from '@portico/listener';
 import type { TestCertificate } from '@portico/listener';
 import { handleSmtpSession } from './session.ts';
 import type { SmtpOptions } from './types.ts';
 
 export type TestCert = TestCertificate;
 export const makeCertificate = makeTestCertificate;
-
-function tlsState(socket: TLSSocket): TlsState {
-  const cipher = socket.getCipher();
-  return { terminatedBy: 'server', version: socket.getProtocol() ?? 'unknown', cipher: cipher.standardName ?? cipher.name };
-}
 
 export interface HarnessOptions {
   readonly mode?: 'smtp' | 'submission';
@@ -55,8 +45,6 @@ export async function startHarness(h: HarnessOptions = {}): Promise<Harness> {
   const events: SecurityEvent[] = [];
   const closeReasons: string[] = [];
   const accounts = h.accounts ?? { 'alice@example.test': 'secret', 'bob@example.test': 'hunter2' };
-  const secureContext: SecureContext | undefined = h.cert ? createSecureContext({ key: h.cert.key, cert: h.cert.cert }) : undefined;
-  let n = 0;
   const options: SmtpOptions = {
     mode: h.mode ?? 'smtp',
     hostname: 'mail.example.test',
@@ -74,39 +62,16 @@ export async function startHarness(h: HarnessOptions = {}): Promise<Harness> {
     ...h.options,
   };
 
-  const make = (socket: Socket | TLSSocket, info: ConnectionInfo): AcceptedConnection => ({
-    socket,
-    info,
+  const server = await startProtocolTestServer((connection) => handleSmtpSession(connection, options), {
+    serverPort: 25,
+    client: h.client,
+    via: h.client === undefined ? 'proxy-v2' : 'direct',
+    startTls: h.starttls ? h.cert : undefined,
+    implicitTls: h.implicitTls ? h.cert : undefined,
+    proxyTls: h.proxyTls ?? null,
     log: LOG,
-    onClose: (reason) => closeReasons.push(reason),
-    ...(h.starttls && secureContext && info.tls === null
-      ? {
-          startTls: async () => {
-            const secured = new TLSSocket(socket as Socket, { isServer: true, secureContext });
-            await once(secured, 'secure');
-            return make(secured, withTls(info, tlsState(secured)));
-          },
-        }
-      : {}),
+    closeReasons,
   });
-
-  const onConnection = (socket: Socket | TLSSocket) => {
-    socket.on('error', () => {});
-    const tls = socket instanceof TLSSocket ? tlsState(socket) : (h.proxyTls ?? null);
-    const info = freezeConnectionInfo({
-      id: `c${++n}`,
-      listener: 'test',
-      client: { address: h.client ?? '192.0.2.55', port: 40000 + n },
-      server: { address: '127.0.0.1', port: 25 },
-      peer: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
-      via: h.client === undefined ? 'proxy-v2' : 'direct',
-      tls,
-      peerIsTrustedProxy: true,
-      openedAt: Date.now(),
-    });
-    handleSmtpSession(make(socket, info), options);
-  };
-  const server = await startTestServer(onConnection, h.implicitTls ? h.cert! : undefined);
   return { port: server.port, stored, events, closeReasons, close: server.close };
 }
 
