@@ -21,7 +21,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import nodemailer from 'nodemailer';
-import { startPortico, TEST_PASSWORD, mailSections } from './support/portico.ts';
+import { startPortico, TEST_PASSWORD, mailSections, listenerSection, serverSection } from './support/portico.ts';
 import type { RunningPortico } from './support/portico.ts';
 import { freePorts } from './support/ports.ts';
 import { runCommand } from './support/processes.ts';
@@ -53,22 +53,13 @@ before(async () => {
   // SPF passes for loopback senders at example.org; relay.example.net does not exist (SPF none).
   dns = await startTestDnsServer({ 'example.org': { TXT: ['v=spf1 ip4:127.0.0.0/8 -all'] } });
   // No [server.tls]: Portico makes its own self-signed certificate for STARTTLS and implicit TLS.
-  portico = await startPortico(`[server]
-hostname = "${HOST}"
-data-dir = "data"
-shutdown-timeout = "2s"
+  portico = await startPortico(`${serverSection(HOST)}
 
-[server.listener.mx]
-protocol = "smtp"
-bind = ["127.0.0.1:${mx}"]
+${listenerSection('mx', 'smtp', mx)}
 
-[server.listener.sub]
-protocol = "submission"
-bind = ["127.0.0.1:${sub}"]
+${listenerSection('sub', 'submission', sub)}
 
-[server.listener.subs]
-protocol = "submission"
-bind = ["127.0.0.1:${subs}"]
+${listenerSection('subs', 'submission', subs)}
 tls.implicit = true
 
 ${mailSections({ accounts: [ACCOUNT], nameserver: dns.address })}`);

@@ -4,7 +4,7 @@
 // servers sharing one real Redis. HAProxy's own address 127.0.0.1 is the only trusted proxy.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPortico, TEST_PASSWORD, TEST_PASSWORD_HASH } from './support/portico.ts';
+import { startPortico, TEST_PASSWORD, TEST_PASSWORD_HASH, listenerSection, serverSection } from './support/portico.ts';
 import type { RunningPortico } from './support/portico.ts';
 import { startHaproxy } from './support/haproxy.ts';
 import type { RunningHaproxy } from './support/haproxy.ts';
@@ -88,32 +88,17 @@ describe('behind HAProxy (send-proxy-v2 + health checks), bans in SQLite', () =>
   before(async () => {
     const [a, b, c, d, e, f] = (await freePorts(6)) as [number, number, number, number, number, number];
     ports = { sub: a, subs: b, smtp: c, web: d, imap: e, pop3: f };
-    configText = `[server]
-hostname = "${HOST}"
-data-dir = "data"
-shutdown-timeout = "2s"
+    configText = `${serverSection(HOST)}
 [server.proxy]
 trusted-networks = ["${PROXY}"]
-[server.listener.sub]
-protocol = "submission"
-bind = ["127.0.0.1:${ports.sub}"]
-[server.listener.subs]
-protocol = "submission"
-bind = ["127.0.0.1:${ports.subs}"]
+${listenerSection('sub', 'submission', ports.sub)}
+${listenerSection('subs', 'submission', ports.subs)}
 tls.implicit = true
-[server.listener.smtp]
-protocol = "smtp"
-bind = ["127.0.0.1:${ports.smtp}"]
-[server.listener.web]
-protocol = "http"
-bind = ["127.0.0.1:${ports.web}"]
+${listenerSection('smtp', 'smtp', ports.smtp)}
+${listenerSection('web', 'http', ports.web)}
 proxy.mode = "proxy-protocol"
-[server.listener.imap]
-protocol = "imap"
-bind = ["127.0.0.1:${ports.imap}"]
-[server.listener.pop3]
-protocol = "pop3"
-bind = ["127.0.0.1:${ports.pop3}"]
+${listenerSection('imap', 'imap', ports.imap)}
+${listenerSection('pop3', 'pop3', ports.pop3)}
 [server.auto-ban]
 auth.rate = "3/1h"
 scan.rate = "2/1h"
@@ -316,16 +301,9 @@ describe('two servers sharing one Redis (store.backend = "redis")', () => {
   const portsOf = new Map<RunningPortico, { sub: number; smtp: number }>();
 
   function config(redisUrl: string, sub: number, smtp: number): string {
-    return `[server]
-hostname = "${HOST}"
-data-dir = "data"
-shutdown-timeout = "2s"
-[server.listener.sub]
-protocol = "submission"
-bind = ["127.0.0.1:${sub}"]
-[server.listener.smtp]
-protocol = "smtp"
-bind = ["127.0.0.1:${smtp}"]
+    return `${serverSection(HOST)}
+${listenerSection('sub', 'submission', sub)}
+${listenerSection('smtp', 'smtp', smtp)}
 rate-limit.connection = "3/1m"
 [server.auto-ban]
 auth.rate = "3/1h"

@@ -14,7 +14,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { checkServerIdentity } from 'node:tls';
 import type { PeerCertificate } from 'node:tls';
-import { startPortico, TEST_PASSWORD, mailSections } from './support/portico.ts';
+import { startPortico, TEST_PASSWORD, mailSections, listenerSection, serverSection } from './support/portico.ts';
 import type { RunningPortico } from './support/portico.ts';
 import { startHaproxy } from './support/haproxy.ts';
 import { startNginxHttp } from './support/nginx-http.ts';
@@ -205,10 +205,7 @@ before(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   upstream = { server, port: (server.address() as { port: number }).port, seen };
-  portico = await startPortico(`[server]
-hostname = "${HOST}"
-data-dir = "data"
-shutdown-timeout = "2s"
+  portico = await startPortico(`${serverSection(HOST)}
 public-url = "${publicUrl}"
 
 [server.tls]
@@ -219,26 +216,18 @@ private-key = "${cert.keyFile}"
 trusted-networks = ["${PROXY}"]
 
 # Plain HTTP behind NGINX / HAProxy mode http: X-Forwarded-For (the default for http) from 127.0.0.1.
-[server.listener.web]
-protocol = "http"
-bind = ["127.0.0.1:${ports.web}"]
+${listenerSection('web', 'http', ports.web)}
 
 # HTTPS terminated by Portico itself.
-[server.listener.webs]
-protocol = "http"
-bind = ["127.0.0.1:${ports.webs}"]
+${listenerSection('webs', 'http', ports.webs)}
 tls.implicit = true
 
 # Behind HAProxy mode tcp: PROXY v2 from 127.0.0.1.
-[server.listener.webpp]
-protocol = "http"
-bind = ["127.0.0.1:${ports.webpp}"]
+${listenerSection('webpp', 'http', ports.webpp)}
 proxy.mode = "proxy-protocol"
 
 # Mail comes in straight from the sender (nobody trusted).
-[server.listener.mx]
-protocol = "smtp"
-bind = ["127.0.0.1:${ports.mx}"]
+${listenerSection('mx', 'smtp', ports.mx)}
 proxy.trusted-networks = []
 
 [http.routes."/webmail"]

@@ -7,7 +7,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPortico, TEST_PASSWORD, mailSections } from './support/portico.ts';
+import { startPortico, TEST_PASSWORD, mailSections, listenerSection, serverSection } from './support/portico.ts';
 import type { RunningPortico } from './support/portico.ts';
 import { startHaproxy } from './support/haproxy.ts';
 import { freePorts } from './support/ports.ts';
@@ -129,33 +129,22 @@ describe('portico serve: IMAP with Python imaplib, STARTTLS, implicit TLS and HA
   before(async () => {
     const [smtp, imap, imaps, proxied] = (await freePorts(4)) as [number, number, number, number];
     ports = { smtp, imap, imaps, proxied };
-    portico = await startPortico(`[server]
-hostname = "${HOST}"
-data-dir = "data"
-shutdown-timeout = "2s"
+    portico = await startPortico(`${serverSection(HOST)}
 
 [server.proxy]
 trusted-networks = ["127.0.0.1"]
 
-[server.listener.mx]
-protocol = "smtp"
-bind = ["127.0.0.1:${smtp}"]
+${listenerSection('mx', 'smtp', smtp)}
 proxy.trusted-networks = []
 
-[server.listener.imap]
-protocol = "imap"
-bind = ["127.0.0.1:${imap}"]
+${listenerSection('imap', 'imap', imap)}
 proxy.trusted-networks = []
 
-[server.listener.imaps]
-protocol = "imap"
-bind = ["127.0.0.1:${imaps}"]
+${listenerSection('imaps', 'imap', imaps)}
 tls.implicit = true
 proxy.trusted-networks = []
 
-[server.listener.imap-proxied]
-protocol = "imap"
-bind = ["127.0.0.1:${proxied}"]
+${listenerSection('imap-proxied', 'imap', proxied)}
 proxy.mode = "proxy-protocol"
 
 [mail-auth]

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { startPortico, TEST_PASSWORD, mailSections } from './support/portico.ts';
+import { startPortico, TEST_PASSWORD, mailSections, listenerSection, serverSection } from './support/portico.ts';
 import type { RunningPortico } from './support/portico.ts';
 import { startHaproxy } from './support/haproxy.ts';
 import { freePorts } from './support/ports.ts';
@@ -101,27 +101,16 @@ describe('portico serve: POP3 with Python poplib, STLS, pop3s and HAProxy send-p
   before(async () => {
     const [mx, pop, pops, popx] = (await freePorts(4)) as [number, number, number, number];
     ports = { mx, pop, pops, popx };
-    portico = await startPortico(`[server]
-hostname = "${HOST}"
-data-dir = "data"
-shutdown-timeout = "2s"
+    portico = await startPortico(`${serverSection(HOST)}
 
-[server.listener.mx]
-protocol = "smtp"
-bind = ["127.0.0.1:${mx}"]
+${listenerSection('mx', 'smtp', mx)}
 
-[server.listener.pop]
-protocol = "pop3"
-bind = ["127.0.0.1:${pop}"]
+${listenerSection('pop', 'pop3', pop)}
 
-[server.listener.pops]
-protocol = "pop3"
-bind = ["127.0.0.1:${pops}"]
+${listenerSection('pops', 'pop3', pops)}
 tls.implicit = true
 
-[server.listener.popx]
-protocol = "pop3"
-bind = ["127.0.0.1:${popx}"]
+${listenerSection('popx', 'pop3', popx)}
 proxy.mode = "proxy-protocol"
 proxy.trusted-networks = ["127.0.0.1"]
 

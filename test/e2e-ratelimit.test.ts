@@ -3,7 +3,7 @@
 // Auto-ban is set out of reach here so that only the rate limits answer.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPortico, TEST_PASSWORD, TEST_PASSWORD_HASH } from './support/portico.ts';
+import { startPortico, TEST_PASSWORD, TEST_PASSWORD_HASH, listenerSection, serverSection } from './support/portico.ts';
 import type { RunningPortico } from './support/portico.ts';
 import { freePorts } from './support/ports.ts';
 import { swaks } from './support/mail-probes.ts';
@@ -36,16 +36,9 @@ describe('rate limits per client IP and per account on submission', () => {
 
   before(async () => {
     [port, web] = (await freePorts(2)) as [number, number];
-    portico = await startPortico(`[server]
-hostname = "mail.example.test"
-data-dir = "data"
-shutdown-timeout = "2s"
-[server.listener.sub]
-protocol = "submission"
-bind = ["127.0.0.1:${port}"]
-[server.listener.web]
-protocol = "http"
-bind = ["127.0.0.1:${web}"]
+    portico = await startPortico(`${serverSection('mail.example.test')}
+${listenerSection('sub', 'submission', port)}
+${listenerSection('web', 'http', web)}
 tls.implicit = true
 [server.rate-limit]
 auth-failure = "2/1h"

@@ -6,7 +6,7 @@
 // the client's leg was encrypted. DNS is a local test server: PTR/A records give 127.0.0.5 a name.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPortico, TEST_PASSWORD, mailSections } from './support/portico.ts';
+import { startPortico, TEST_PASSWORD, mailSections, listenerSection, serverSection } from './support/portico.ts';
 import type { RunningPortico } from './support/portico.ts';
 import { startHaproxy } from './support/haproxy.ts';
 import { startNginxStream } from './support/nginx.ts';
@@ -73,26 +73,17 @@ describe('portico serve: SMTP and submission behind real proxies, with real clie
       }),
       makeSelfSignedCertificate(HOST),
     ]);
-    portico = await startPortico(`[server]
-hostname = "${HOST}"
-data-dir = "data"
-shutdown-timeout = "2s"
+    portico = await startPortico(`${serverSection(HOST)}
 
 [server.proxy]
 trusted-networks = ["${PROXY}"]
 
-[server.listener.mx]
-protocol = "smtp"
-bind = ["127.0.0.1:${ports.mx}"]
+${listenerSection('mx', 'smtp', ports.mx)}
 proxy.mode = "proxy-protocol"
 
-[server.listener.sub]
-protocol = "submission"
-bind = ["127.0.0.1:${ports.sub}"]
+${listenerSection('sub', 'submission', ports.sub)}
 
-[server.listener.direct]
-protocol = "submission"
-bind = ["127.0.0.1:${ports.direct}"]
+${listenerSection('direct', 'submission', ports.direct)}
 proxy.trusted-networks = []
 
 ${mailSections({ accounts: [ACCOUNT], nameserver: dns.address })}`);

@@ -9,7 +9,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPortico, mailSections } from './support/portico.ts';
+import { startPortico, mailSections, listenerSection, serverSection } from './support/portico.ts';
 import type { RunningPortico } from './support/portico.ts';
 import { startHaproxy } from './support/haproxy.ts';
 import { freePorts } from './support/ports.ts';
@@ -62,21 +62,14 @@ interface Server {
 
 async function startServer(verify: 'relaxed' | 'strict'): Promise<Server> {
   const [mx, direct] = (await freePorts(2)) as [number, number];
-  const portico = await startPortico(`[server]
-hostname = "${HOST}"
-data-dir = "data"
-shutdown-timeout = "2s"
+  const portico = await startPortico(`${serverSection(HOST)}
 
 [server.proxy]
 trusted-networks = ["127.0.0.1"]
 
-[server.listener.mx]
-protocol = "smtp"
-bind = ["127.0.0.1:${mx}"]
+${listenerSection('mx', 'smtp', mx)}
 
-[server.listener.direct]
-protocol = "smtp"
-bind = ["127.0.0.1:${direct}"]
+${listenerSection('direct', 'smtp', direct)}
 proxy.trusted-networks = ["127.0.0.2"]
 
 ${mailSections({ accounts: [ACCOUNT], nameserver: dns.address })}

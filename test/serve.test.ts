@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPortico } from './support/portico.ts';
+import { startPortico, listenerSection } from './support/portico.ts';
 import type { RunningPortico } from './support/portico.ts';
 import { freePorts } from './support/ports.ts';
 import { makeTempDir } from './support/temp.ts';
@@ -23,12 +23,8 @@ function configFor(ports: number[], extra = ''): string {
 hostname = "mail.example.test"
 data-dir = "data"
 shutdown-timeout = "5s"
-[server.listener.smtp]
-protocol = "smtp"
-bind = ["127.0.0.1:${ports[0]}"]
-[server.listener.web]
-protocol = "http"
-bind = ["127.0.0.1:${ports[1]}"]
+${listenerSection('smtp', 'smtp', ports[0]!)}
+${listenerSection('web', 'http', ports[1]!)}
 [mail]
 domains = ["example.test"]
 ${extra}`;

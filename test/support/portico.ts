@@ -117,3 +117,13 @@ export function mailSections(options: { accounts: readonly string[]; nameserver?
   const accounts = options.accounts.map((a) => `[mail.accounts."${a}"]\npassword = "${TEST_PASSWORD_HASH}"\n`).join('\n');
   return `${resolver}[mail]\ndomains = ["example.test"]\n\n${accounts}`;
 }
+
+/** The `[server]` section of an e2e config: a hostname, data under the test's directory, a quick stop. */
+export function serverSection(hostname: string): string {
+  return `[server]\nhostname = "${hostname}"\ndata-dir = "data"\nshutdown-timeout = "2s"`;
+}
+
+/** A listener on 127.0.0.1; keys written after it (tls.implicit, proxy.*) belong to it. */
+export function listenerSection(id: string, protocol: string, port: number): string {
+  return `[server.listener.${id}]\nprotocol = "${protocol}"\nbind = ["127.0.0.1:${port}"]`;
+}
