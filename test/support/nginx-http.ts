@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePorts } from './ports.ts';
-import { startConfiguredDaemon } from './processes.ts';
+import { runNginx } from './nginx.ts';
 import type { NginxStreamOptions, RunningNginx } from './nginx.ts';
 import { makeTempDir } from './temp.ts';
 
@@ -85,8 +85,7 @@ export async function startNginxHttp(options: NginxHttpOptions): Promise<Running
     '}',
     '',
   ].join('\n');
-  const configFile = join(temp.path, 'nginx.conf');
-  const daemon = await startConfiguredDaemon({ name: 'nginx', command: 'nginx', args: ['-e', 'stderr', '-p', temp.path, '-c', configFile, '-g', `daemon off; pid ${join(temp.path, 'nginx.pid')};`], config, configFile, temp, ready: { host, port: readyPort } });
+  const daemon = await runNginx(config, temp, { host, port: readyPort });
   const proc = daemon.process;
   return {
     host,

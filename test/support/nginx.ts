@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { freePorts } from './ports.ts';
 import { startConfiguredDaemon } from './processes.ts';
-import type { RunningProcess } from './processes.ts';
+import type { ConfiguredDaemon, RunningProcess } from './processes.ts';
 import { makeTempDir } from './temp.ts';
 
 export const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
@@ -31,6 +31,13 @@ export interface RunningNginx {
  * a temp prefix: one stream server on 127.0.0.1 proxying to the backend, plus a second stream server
  * that only answers "ready" (what the readiness wait connects to, so it never reaches the backend).
  */
+/** Runs nginx in the foreground on `config` (written into `temp`), resolved once `ready` answers. */
+export function runNginx(config: string, temp: { path: string; remove(): void }, ready: { host: string; port: number }): Promise<ConfiguredDaemon> {
+  const configFile = join(temp.path, 'nginx.conf');
+  const args = ['-e', 'stderr', '-p', temp.path, '-c', configFile, '-g', `daemon off; pid ${join(temp.path, 'nginx.pid')};`];
+  return startConfiguredDaemon({ name: 'nginx', command: 'nginx', args, config, configFile, temp, ready });
+}
+
 export async function startNginxStream(options: NginxStreamOptions): Promise<RunningNginx> {
   const temp = makeTempDir('nginx');
   const [port, readyPort] = (await freePorts(2)) as [number, number];
@@ -60,8 +67,7 @@ export async function startNginxStream(options: NginxStreamOptions): Promise<Run
     '}',
     '',
   ].join('\n');
-  const configFile = join(temp.path, 'nginx.conf');
-  const daemon = await startConfiguredDaemon({ name: 'nginx', command: 'nginx', args: ['-e', 'stderr', '-p', temp.path, '-c', configFile, '-g', `daemon off; pid ${join(temp.path, 'nginx.pid')};`], config, configFile, temp, ready: { host, port: readyPort } });
+  const daemon = await runNginx(config, temp, { host, port: readyPort });
   const proc = daemon.process;
   return {
     host,
