@@ -11,3 +11,5 @@ export type { Rate } from './units.ts';
 export { canonicalAddress, canonicalSocketAddress, parseNetwork, NetworkList } from './network.ts';
 export type { Network, NetworkParse, IpKind } from './network.ts';
 export type { AcceptedConnection, ConnectionHandler, ProtocolGreetingErrors } from './handoff.ts';
+export { checkLogin, reportLoginFailure } from './login.ts';
+export type { LoginPolicy, LoginOutcome } from './login.ts';

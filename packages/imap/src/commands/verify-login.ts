@@ -1,4 +1,4 @@
-import { IGNORE_SECURITY_EVENTS } from '@portico/core';
+import { checkLogin, reportLoginFailure } from '@portico/core';
 import type { SessionContext } from '../context.ts';
 import { T, verdictResponse } from '../responses.ts';
 
@@ -6,34 +6,26 @@ import { T, verdictResponse } from '../responses.ts';
 const MAX_DELAY_MS = 15_000;
 
 /**
- * Shared by LOGIN and AUTHENTICATE PLAIN: the policy hook first (like SMTP AUTH), then the password.
- * Answers the tagged response; passwords are never logged.
+ * Shared by LOGIN and AUTHENTICATE PLAIN: the login steps every protocol shares (checkLogin), in
+ * IMAP's words. Answers the tagged response; passwords are never logged.
  */
 export async function verifyLogin(session: SessionContext, tag: string, user: string, password: string): Promise<void> {
-  if (user === '' || user.length > 320) return failed(session, tag, user, 'empty or overlong user name');
-  // The form the accounts compare (trimmed, lower case): " Alice@x" must not get a budget of its own.
-  const account = user.trim().toLowerCase();
-  if (session.options.admitLogin) {
-    const verdict = await session.options.admitLogin(session.conn.info, account);
-    if (verdict.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, Math.min(verdict.ms, MAX_DELAY_MS)));
-    const refusal = verdictResponse(verdict);
-    if (refusal) {
-      session.conn.log.info({ account }, 'imap: login refused by policy');
-      return session.send(`${tag} ${refusal}`);
-    }
+  const outcome = await checkLogin(session.conn, session.options, 'imap', user, password, MAX_DELAY_MS);
+  switch (outcome.kind) {
+    case 'ok':
+      session.account = outcome.account;
+      session.state = 'authenticated';
+      session.conn.log.info({ account: outcome.account }, 'imap: authenticated');
+      return session.send(`${tag} OK Logged in`);
+    case 'refused':
+      session.conn.log.info({ account: outcome.account }, 'imap: login refused by policy');
+      return session.send(`${tag} ${verdictResponse(outcome.verdict) ?? T.authFailed}`);
+    case 'failed':
+      return session.send(`${tag} ${T.authFailed}`);
   }
-  if (await session.options.accounts.verify(account, password)) {
-    session.account = account;
-    session.state = 'authenticated';
-    session.conn.log.info({ account }, 'imap: authenticated');
-    return session.send(`${tag} OK Logged in`);
-  }
-  return failed(session, tag, account, 'bad credentials');
 }
 
 export function failed(session: SessionContext, tag: string, user: string, detail: string): void {
-  const account = user.slice(0, 320);
-  (session.options.events ?? IGNORE_SECURITY_EVENTS).report({ kind: 'auth-failure', reason: 'imap-auth', connection: session.conn.info, account, detail });
-  session.conn.log.info({ account, detail }, 'imap: authentication failed');
+  reportLoginFailure(session.conn, session.options, 'imap', user, detail);
   session.send(`${tag} ${T.authFailed}`);
 }

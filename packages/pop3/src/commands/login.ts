@@ -1,11 +1,11 @@
-import { IGNORE_SECURITY_EVENTS } from '@portico/core';
+import { checkLogin, reportLoginFailure } from '@portico/core';
 import type { SessionContext } from '../context.ts';
 import { Maildrop } from '../maildrop.ts';
 import { R, verdictReply } from '../replies.ts';
 
 /**
- * What USER/PASS and AUTH PLAIN share: the encryption gate, the admitLogin policy, the password check,
- * the security event for a failure, and opening the maildrop. Passwords are never logged.
+ * What USER/PASS and AUTH PLAIN share: the encryption gate, the login steps every protocol shares
+ * (checkLogin in @portico/core), and opening the maildrop. Passwords are never logged.
  */
 
 /**
@@ -19,20 +19,14 @@ export function refusePlaintext(session: SessionContext): boolean {
 }
 
 export async function login(session: SessionContext, user: string, password: string): Promise<void> {
-  if (user === '' || user.length > 320) return failed(session, user, 'empty or overlong user name');
-  // The form the accounts compare (trimmed, lower case): " Alice@x" must not get a budget of its own.
-  const account = user.trim().toLowerCase();
-  if (session.options.admitLogin) {
-    const verdict = await session.options.admitLogin(session.conn.info, account);
-    // A delay (tarpit) is waited out within half the idle timeout, so the client does not give up on us.
-    if (verdict.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, Math.min(verdict.ms, session.limits.idleTimeoutMs / 2)));
-    const refusal = verdictReply(verdict);
-    if (refusal) {
-      session.conn.log.info({ account }, 'pop3: login refused by policy (too many failed logins)');
-      return session.send(refusal);
-    }
+  // A tarpit delay is waited out within half the idle timeout, so the client does not give up on us.
+  const outcome = await checkLogin(session.conn, session.options, 'pop3', user, password, session.limits.idleTimeoutMs / 2);
+  if (outcome.kind === 'failed') return session.send(R.authFailed);
+  if (outcome.kind === 'refused') {
+    session.conn.log.info({ account: outcome.account }, 'pop3: login refused by policy (too many failed logins)');
+    return session.send(verdictReply(outcome.verdict) ?? R.authFailed);
   }
-  if (!(await session.options.accounts.verify(account, password))) return failed(session, account, 'bad credentials');
+  const account = outcome.account;
   let maildrop: Maildrop;
   try {
     maildrop = new Maildrop(await session.options.mailbox.list(account));
@@ -49,14 +43,6 @@ export async function login(session: SessionContext, user: string, password: str
 }
 
 export function failed(session: SessionContext, user: string, detail: string): void {
-  const account = user.slice(0, 320);
-  (session.options.events ?? IGNORE_SECURITY_EVENTS).report({
-    kind: 'auth-failure',
-    reason: 'pop3-auth',
-    connection: session.conn.info,
-    account,
-    detail,
-  });
-  session.conn.log.info({ account, detail }, 'pop3: authentication failed');
+  reportLoginFailure(session.conn, session.options, 'pop3', user, detail);
   session.send(R.authFailed);
 }

@@ -1,7 +1,6 @@
-import { IGNORE_SECURITY_EVENTS } from '@portico/core';
+import { checkLogin, reportLoginFailure } from '@portico/core';
 import type { SessionContext } from '../context.ts';
-import { R, reply } from '../replies.ts';
-import { settleVerdict } from './policy.ts';
+import { R, reply, verdictReply } from '../replies.ts';
 
 /**
  * AUTH PLAIN and LOGIN (RFC 4954, RFC 4616), submission only, only on an encrypted connection
@@ -69,33 +68,22 @@ function loginUser(session: SessionContext, response: string): void {
 }
 
 async function verify(session: SessionContext, user: string, password: string): Promise<void> {
-  if (user === '' || user.length > 320) return failed(session, user, 'empty or overlong user name');
-  // The form the accounts compare (trimmed, lower case): " Alice@x" must not get a budget of its own.
-  const account = user.trim().toLowerCase();
-  if (session.options.admitLogin) {
-    const refusal = await settleVerdict(session, await session.options.admitLogin(session.conn.info, account), 'auth');
-    if (refusal) {
-      session.conn.log.info({ account: user.slice(0, 320) }, 'smtp: AUTH refused by policy (too many failed logins)');
-      return session.send(refusal);
-    }
+  // A tarpit delay is waited out within half the command timeout, so the client does not give up on us.
+  const outcome = await checkLogin(session.conn, session.options, 'smtp', user, password, session.limits.commandTimeoutMs / 2);
+  switch (outcome.kind) {
+    case 'ok':
+      session.account = outcome.account;
+      session.conn.log.info({ account: outcome.account }, 'smtp: authenticated');
+      return session.send(R.authOk);
+    case 'refused':
+      session.conn.log.info({ account: outcome.account }, 'smtp: AUTH refused by policy (too many failed logins)');
+      return session.send(verdictReply(outcome.verdict, 'auth') ?? R.authFailed);
+    case 'failed':
+      return session.send(R.authFailed);
   }
-  if (await session.options.accounts.verify(account, password)) {
-    session.account = account;
-    session.conn.log.info({ account }, 'smtp: authenticated');
-    return session.send(R.authOk);
-  }
-  return failed(session, account, 'bad credentials');
 }
 
 function failed(session: SessionContext, user: string, detail: string): void {
-  const account = user.slice(0, 320);
-  (session.options.events ?? IGNORE_SECURITY_EVENTS).report({
-    kind: 'auth-failure',
-    reason: 'smtp-auth',
-    connection: session.conn.info,
-    account,
-    detail,
-  });
-  session.conn.log.info({ account, detail }, 'smtp: authentication failed');
+  reportLoginFailure(session.conn, session.options, 'smtp', user, detail);
   session.send(R.authFailed);
 }
