@@ -75,25 +75,29 @@ export async function createServices(config: Config, logger: Logger, dataDir: st
     },
     async handlerFor(id, listener, proxy) {
       const limits = rateLimits.for(id);
+      // What every mail protocol's login needs (@portico/core checkLogin): accounts, events, failed-login limits.
+      const login = {
+        hostname: config.server.hostname,
+        accounts,
+        events,
+        admitLogin: (info: ConnectionInfo, account: string) => admitLogin(limits, info, account),
+      };
       switch (listener.protocol) {
         case 'smtp':
         case 'submission': {
           const options = {
+            ...login,
             mode: listener.protocol,
-            hostname: config.server.hostname,
             domains: config.mail.domains,
             ...(config.mail.postmaster ? { postmaster: config.mail.postmaster } : {}),
-            accounts,
             deliver: (address: string, message: Buffer) => store.deliver(address, message),
             mailAuth,
-            events,
             admitMessage: async (info: ConnectionInfo, sender: string) => {
               const perIp = await limits.check(info, 'message');
               // On submission the sender is the authenticated account (checked before this hook).
               if (perIp.kind !== 'allow' || listener.protocol !== 'submission') return perIp;
               return limits.consume('message', accountKey(sender));
             },
-            admitLogin: (info: ConnectionInfo, account: string) => admitLogin(limits, info, account),
           } as const;
           return (conn) => handleSmtpSession(conn, options);
         }
@@ -119,23 +123,11 @@ export async function createServices(config: Config, logger: Logger, dataDir: st
           return (conn) => app.onConnection(conn);
         }
         case 'pop3': {
-          const options = {
-            hostname: config.server.hostname,
-            accounts,
-            mailbox: maildirPop3Mailbox(store),
-            events,
-            admitLogin: (info: ConnectionInfo, account: string) => admitLogin(limits, info, account),
-          } as const;
+          const options = { ...login, mailbox: maildirPop3Mailbox(store) };
           return (conn) => handlePop3Session(conn, options);
         }
         case 'imap': {
-          const options = {
-            hostname: config.server.hostname,
-            accounts,
-            mailbox: imapMailboxFor(store),
-            events,
-            admitLogin: (info: ConnectionInfo, account: string) => admitLogin(limits, info, account),
-          } as const;
+          const options = { ...login, mailbox: imapMailboxFor(store) };
           return (conn) => handleImapSession(conn, options);
         }
         default:
