@@ -15,7 +15,7 @@ export interface BatchOptions {
 /** Lines reach the operator within 25 ms; a busy server writes about 16 KB at a time. */
 export const DEFAULT_BATCH: BatchOptions = { maxDelayMs: 25, maxChars: 16 * 1024 };
 
-const unwritten = new Set<BatchedDestination>();
+const destinations = new Set<BatchedDestination>();
 let exitHookInstalled = false;
 
 /**
@@ -53,11 +53,11 @@ export function batchedDestination(dest: number | string = 1, batch: BatchOption
       stream.write(text);
     },
   };
-  unwritten.add(destination);
+  destinations.add(destination);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on('exit', () => {
-      for (const each of unwritten) each.flushSync();
+      for (const each of destinations) each.flushSync();
     });
   }
   return destination;
