@@ -14,7 +14,7 @@ test('each deadline expires timeoutMs after it was set, in order, and a cancelle
   const b = deadlines.start(() => expired.push('b'));
   mock.timers.tick(30);
   deadlines.start(() => expired.push('c'));
-  b.cancel();
+  deadlines.cancel(b);
   mock.timers.tick(39);
   assert.deepEqual(expired, []);
   mock.timers.tick(1);
@@ -32,14 +32,14 @@ test('cancelling the oldest, twice, or after expiry changes nothing else; a new 
   const expired: string[] = [];
   const a = deadlines.start(() => expired.push('a'));
   deadlines.start(() => expired.push('b'));
-  a.cancel();
-  a.cancel();
+  deadlines.cancel(a);
+  deadlines.cancel(a);
   mock.timers.tick(50);
   assert.deepEqual(expired, ['b']);
   mock.timers.tick(1000);
   const c = deadlines.start(() => expired.push('c'));
   mock.timers.tick(50);
   assert.deepEqual(expired, ['b', 'c']);
-  c.cancel();
+  deadlines.cancel(c);
   assert.deepEqual(expired, ['b', 'c']);
 });

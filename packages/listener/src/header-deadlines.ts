@@ -1,10 +1,9 @@
-/** One socket's wait for its PROXY header; `cancel` when the header (or the end) came first. */
+/** One socket's wait for its PROXY header; give it to `cancel` when the header (or the end) came first. */
 export interface HeaderDeadline {
-  cancel(): void;
+  readonly expiresAt: number;
 }
 
 interface Entry extends HeaderDeadline {
-  readonly expiresAt: number;
   readonly onExpire: () => void;
   previous: Entry | undefined;
   next: Entry | undefined;
@@ -36,13 +35,17 @@ export class HeaderDeadlines {
       onExpire,
       previous: this.#newest,
       next: undefined,
-      cancel: () => this.#remove(entry),
     };
     if (this.#newest) this.#newest.next = entry;
     else this.#oldest = entry;
     this.#newest = entry;
     if (this.#timer === undefined) this.#arm(this.#timeoutMs);
     return entry;
+  }
+
+  /** Forgets the deadline; nothing happens if it expired or was cancelled already. */
+  cancel(deadline: HeaderDeadline): void {
+    this.#remove(deadline as Entry);
   }
 
   #remove(entry: Entry): void {

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import type { Server, Socket } from 'node:net';
+import type { Server } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Endpoint } from '@portico/core';
 import type { ListenerOptions, RunningListener, BoundAddress } from './options.ts';
@@ -53,19 +53,13 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     open,
     headerDeadlines: new HeaderDeadlines(options.proxy.timeoutMs),
   };
-  const onSocket = (socket: Socket, local: Endpoint | undefined) => {
-    acceptConnection(socket, context, local).catch((error: unknown) => {
-      options.logger.error({ listener: options.id, err: error }, 'connection setup failed');
-      socket.destroy();
-    });
-  };
 
   const servers: Server[] = [];
   const addresses: BoundAddress[] = [];
   try {
     for (const bind of binds as { host: string; port: number }[]) {
       let local: Endpoint | undefined;
-      const server = createServer({ noDelay: true }, (socket) => onSocket(socket, local));
+      const server = createServer({ noDelay: true }, (socket) => acceptConnection(socket, context, local));
       servers.push(server);
       const bound = await listen(server, bind.host, bind.port, options.id);
       addresses.push(bound);

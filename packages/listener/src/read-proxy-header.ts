@@ -11,30 +11,30 @@ export type HeaderOutcome =
 
 /**
  * Reads a PROXY header from a trusted peer with an absolute deadline (not an idle timer: a proxy
- * that trickles bytes must not keep the socket forever). Leaves the socket paused, with nothing
- * consumed beyond the header: the bytes after it come back as `rest`. The caller keeps an 'error'
- * listener on the socket; an error destroys it, and the 'close' that follows ends the wait.
+ * that trickles bytes must not keep the socket forever), then calls `done` once. Leaves the socket
+ * paused, with nothing consumed beyond the header: the bytes after it come back as `rest`. The caller
+ * keeps an 'error' listener on the socket; an error destroys it, and the 'close' that follows ends
+ * the wait. A callback, not a promise: it runs for nearly every connection of a proxied listener, and
+ * the header nearly always comes in the first read, so the caller goes on in that same turn.
  */
-export function readProxyHeader(socket: Socket, deadlines: HeaderDeadlines): Promise<HeaderOutcome> {
-  return new Promise((resolve) => {
-    const reader = new ProxyHeaderReader();
-    let bytesSeen = 0;
-    const finish = (outcome: HeaderOutcome) => {
-      deadline.cancel();
-      socket.off('data', onData);
-      socket.off('close', onClose);
-      socket.pause();
-      resolve(outcome);
-    };
-    const onData = (chunk: Buffer) => {
-      bytesSeen += chunk.length;
-      const step = reader.push(chunk);
-      if (step.state === 'done') finish({ kind: 'header', header: step.header, rest: step.rest });
-      else if (step.state === 'malformed') finish({ kind: 'malformed', reason: step.reason });
-    };
-    const onClose = () => finish({ kind: 'closed' });
-    const deadline = deadlines.start(() => finish({ kind: 'timeout', bytesSeen }));
-    socket.on('data', onData);
-    socket.on('close', onClose);
-  });
+export function readProxyHeader(socket: Socket, deadlines: HeaderDeadlines, done: (outcome: HeaderOutcome) => void): void {
+  const reader = new ProxyHeaderReader();
+  let bytesSeen = 0;
+  const finish = (outcome: HeaderOutcome) => {
+    deadlines.cancel(deadline);
+    socket.off('data', onData);
+    socket.off('close', onClose);
+    socket.pause();
+    done(outcome);
+  };
+  const onData = (chunk: Buffer) => {
+    bytesSeen += chunk.length;
+    const step = reader.push(chunk);
+    if (step.state === 'done') finish({ kind: 'header', header: step.header, rest: step.rest });
+    else if (step.state === 'malformed') finish({ kind: 'malformed', reason: step.reason });
+  };
+  const onClose = () => finish({ kind: 'closed' });
+  const deadline = deadlines.start(() => finish({ kind: 'timeout', bytesSeen }));
+  socket.on('data', onData);
+  socket.on('close', onClose);
 }
