@@ -13,7 +13,7 @@ test('lines wait for maxDelayMs, then go out together, in order', (t) => {
   t.after(() => mock.timers.reset());
   mock.timers.enable({ apis: ['setTimeout'] });
   const path = logFile();
-  const destination = batchedDestination(path, { maxDelayMs: 25, maxBytes: 1000 });
+  const destination = batchedDestination(path, { maxDelayMs: 25, maxChars: 1000 });
   destination.write('{"msg":"one"}\n');
   mock.timers.tick(10);
   destination.write('{"msg":"two"}\n');
@@ -27,11 +27,11 @@ test('lines wait for maxDelayMs, then go out together, in order', (t) => {
   assert.equal(written(path), '{"msg":"one"}\n{"msg":"two"}\n{"msg":"three"}\n');
 });
 
-test('lines reaching maxBytes are written at once, without waiting', (t) => {
+test('lines reaching maxChars are written at once, without waiting', (t) => {
   t.after(() => mock.timers.reset());
   mock.timers.enable({ apis: ['setTimeout'] });
   const path = logFile();
-  const destination = batchedDestination(path, { maxDelayMs: 25, maxBytes: 20 });
+  const destination = batchedDestination(path, { maxDelayMs: 25, maxChars: 20 });
   destination.write('0123456789\n');
   assert.equal(written(path), '');
   destination.write('abcdefghij\n');
