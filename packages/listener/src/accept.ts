@@ -32,6 +32,11 @@ export interface ListenerContext {
   readonly open: OpenConnections;
   /** The listener's `proxy.timeout` for PROXY headers. */
   readonly headerDeadlines: HeaderDeadlines;
+  /**
+   * The parent of every connection's logger: a child of `options.logger` made once, because pino
+   * builds a formatter object for each child of a root logger, and none for a child of a child.
+   */
+  readonly connectionLogger: Logger;
 }
 
 /** Writes the protocol's last words and makes sure the socket goes away even if the peer never reads. */
@@ -189,7 +194,7 @@ class ConnectionSetup {
       peerIsTrustedProxy: peerIsTrusted && origin.via !== 'direct',
       openedAt: this.openedAt,
     });
-    const log = options.logger.child(connectionLogFields(info));
+    const log = this.context.connectionLogger.child(connectionLogFields(info));
     const untrustedOnProxyListener = !peerIsTrusted && options.proxy.mode === 'proxy-protocol';
     if (options.tls.implicit) {
       this.#secure(info, log, rest, untrustedOnProxyListener).catch((error: unknown) => setupFailed(socket, options, error));
@@ -227,7 +232,7 @@ class ConnectionSetup {
       return;
     }
     const upgraded = withTls(info, tlsStateOfSocket(secured));
-    this.#admit(secured, upgraded, options.logger.child(connectionLogFields(upgraded)));
+    this.#admit(secured, upgraded, this.context.connectionLogger.child(connectionLogFields(upgraded)));
   }
 
   async #checkFirstBytes(info: ConnectionInfo, log: Logger): Promise<void> {
@@ -350,7 +355,7 @@ function makeAccepted(socket: Socket | TLSSocket, info: ConnectionInfo, options:
             const secured = await handshake(socket, context);
             if (!secured) throw new Error('STARTTLS handshake failed');
             const upgraded = withTls(info, tlsStateOfSocket(secured));
-            record.log = options.logger.child(connectionLogFields(upgraded));
+            record.log = record.context.connectionLogger.child(connectionLogFields(upgraded));
             record.log.info('STARTTLS done');
             return makeAccepted(secured, upgraded, options, record);
           },
