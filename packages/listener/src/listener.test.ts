@@ -524,3 +524,19 @@ test('open and close are logged with id, listener, client, peer, duration and by
   assert.equal(typeof closedLine.durationMs, 'number');
   assert.ok((closedLine.bytesIn as number) > 40);
 });
+
+test('a closed connection lets go of every listener on its socket, and the protocol still hears "close"', async () => {
+  // Its handle keeps a closed socket until a full garbage collection: whatever its listeners hold
+  // (the protocol's session, the logger) must not be kept with it.
+  const h = await harness({});
+  const socket = await open(h.port);
+  const greeting = waitFor(socket, '\r\n');
+  socket.write('PROXY TCP4 192.0.2.7 192.0.2.25 40000 25\r\n');
+  await greeting;
+  const conn = h.connections[0]!;
+  assert.ok(conn.socket.listenerCount('data') > 0 && conn.socket.listenerCount('close') > 0, 'the protocol and the listener listen while it is open');
+  const heard = new Promise<string[]>((resolve) => conn.socket.once('close', () => setImmediate(() => resolve(conn.socket.eventNames().map(String)))));
+  socket.end();
+  assert.deepEqual(await heard, [], 'no listener is left once "close" has been emitted');
+  assert.equal(h.logs.filter((l) => l.msg === 'connection closed').length, 1);
+});
