@@ -525,6 +525,11 @@ test('open and close are logged with id, listener, client, peer, duration and by
   assert.ok((closedLine.bytesIn as number) > 40);
 });
 
+/** Resolves with the event names still listened for on the protocol's socket once it has closed. */
+function listenersLeftAfterClose(conn: AcceptedConnection): Promise<string[]> {
+  return new Promise((resolve) => conn.socket.once('close', () => setImmediate(() => resolve(conn.socket.eventNames().map(String)))));
+}
+
 test('a closed connection lets go of every listener on its socket, and the protocol still hears "close"', async () => {
   // Its handle keeps a closed socket until a full garbage collection: whatever its listeners hold
   // (the protocol's session, the logger) must not be kept with it.
@@ -535,8 +540,20 @@ test('a closed connection lets go of every listener on its socket, and the proto
   await greeting;
   const conn = h.connections[0]!;
   assert.ok(conn.socket.listenerCount('data') > 0 && conn.socket.listenerCount('close') > 0, 'the protocol and the listener listen while it is open');
-  const heard = new Promise<string[]>((resolve) => conn.socket.once('close', () => setImmediate(() => resolve(conn.socket.eventNames().map(String)))));
+  const left = listenersLeftAfterClose(conn);
   socket.end();
-  assert.deepEqual(await heard, [], 'no listener is left once "close" has been emitted');
+  assert.deepEqual(await left, [], 'no listener is left once "close" has been emitted');
   assert.equal(h.logs.filter((l) => l.msg === 'connection closed').length, 1);
+});
+
+test('implicit TLS: the TLS socket lets go of its listeners once closed too', async () => {
+  const h = await harness({ implicit: true });
+  const raw = await open(h.port);
+  const secured = tls.connect({ socket: new PrefixFirstWrite(raw, Buffer.from('PROXY TCP4 192.0.2.8 192.0.2.25 40000 465\r\n')) as unknown as Socket, rejectUnauthorized: false });
+  await waitFor(secured, '\r\n');
+  const conn = h.connections[0]!;
+  assert.ok(conn.socket.listenerCount('data') > 0, 'the protocol listens while it is open');
+  const left = listenersLeftAfterClose(conn);
+  secured.end();
+  assert.deepEqual(await left, []);
 });

@@ -34,6 +34,10 @@ export function firstChunk(socket: Socket): Promise<Buffer | undefined> {
   });
 }
 
+function releaseListeners(this: TLSSocket): void {
+  this.removeAllListeners();
+}
+
 /** Server side of a TLS handshake on `transport`; undefined (both destroyed) when it fails or times out. */
 export function handshake(transport: Duplex, secureContext: SecureContext): Promise<TLSSocket | undefined> {
   return new Promise((resolve) => {
@@ -49,6 +53,10 @@ export function handshake(transport: Duplex, secureContext: SecureContext): Prom
       clearTimeout(timer);
       secured.off('error', fail);
       secured.on('error', () => {});
+      // As for the plain socket (accept.ts, `closed`): once closed, the session its listeners hold
+      // must not stay reachable from it until a full garbage collection. First in line, and emit
+      // still calls the protocol's 'close' listeners after it.
+      secured.on('close', releaseListeners);
       resolve(secured);
     });
     secured.once('error', fail);
