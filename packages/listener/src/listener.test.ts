@@ -501,13 +501,18 @@ test('IPv6 peers and canonical addresses', async () => {
   socket.destroy();
 });
 
-test('open and close are logged with id, listener, client, peer, duration and bytes', async () => {
-  const h = await harness({});
+/** A client of a proxy (PROXY v1 from 192.0.2.7:40000), once the protocol has greeted it. */
+async function greetedThroughProxyV1(h: Harness): Promise<{ socket: Socket; conn: AcceptedConnection }> {
   const socket = await open(h.port);
   const greeting = waitFor(socket, '\r\n');
   socket.write('PROXY TCP4 192.0.2.7 192.0.2.25 40000 25\r\n');
   await greeting;
-  const conn = h.connections[0]!;
+  return { socket, conn: h.connections[0]! };
+}
+
+test('open and close are logged with id, listener, client, peer, duration and bytes', async () => {
+  const h = await harness({});
+  const { socket, conn } = await greetedThroughProxyV1(h);
   conn.onClose('quit');
   const closed = new Promise((r) => conn.socket.once('close', r));
   socket.end();
@@ -534,11 +539,7 @@ test('a closed connection lets go of every listener on its socket, and the proto
   // Its handle keeps a closed socket until a full garbage collection: whatever its listeners hold
   // (the protocol's session, the logger) must not be kept with it.
   const h = await harness({});
-  const socket = await open(h.port);
-  const greeting = waitFor(socket, '\r\n');
-  socket.write('PROXY TCP4 192.0.2.7 192.0.2.25 40000 25\r\n');
-  await greeting;
-  const conn = h.connections[0]!;
+  const { socket, conn } = await greetedThroughProxyV1(h);
   assert.ok(conn.socket.listenerCount('data') > 0 && conn.socket.listenerCount('close') > 0, 'the protocol and the listener listen while it is open');
   const left = listenersLeftAfterClose(conn);
   socket.end();
