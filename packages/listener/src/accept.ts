@@ -338,16 +338,16 @@ function proxyDetailsOf(header: ProxyHeader | undefined): ConnectionInfo['proxy'
   };
 }
 
-/** Made once 'connection open' is logged (and again after STARTTLS), so `record.log` is set. */
-function makeAccepted(socket: Socket | TLSSocket, info: ConnectionInfo, options: ListenerOptions, record: ConnectionSetup): AcceptedConnection {
+/** Made once 'connection open' is logged (and again after STARTTLS), so `setup.log` is set. */
+function makeAccepted(socket: Socket | TLSSocket, info: ConnectionInfo, options: ListenerOptions, setup: ConnectionSetup): AcceptedConnection {
   const context = options.tls.secureContext;
   const canStartTls = context !== undefined && info.tls === null;
   return {
     socket,
     info,
-    log: record.log!,
+    log: setup.log!,
     onClose: (reason) => {
-      record.reason = reason;
+      setup.reason = reason;
     },
     ...(canStartTls
       ? {
@@ -355,9 +355,9 @@ function makeAccepted(socket: Socket | TLSSocket, info: ConnectionInfo, options:
             const secured = await handshake(socket, context);
             if (!secured) throw new Error('STARTTLS handshake failed');
             const upgraded = withTls(info, tlsStateOfSocket(secured));
-            record.log = record.context.connectionLogger.child(connectionLogFields(upgraded));
-            record.log.info('STARTTLS done');
-            return makeAccepted(secured, upgraded, options, record);
+            setup.log = setup.context.connectionLogger.child(connectionLogFields(upgraded));
+            setup.log.info('STARTTLS done');
+            return makeAccepted(secured, upgraded, options, setup);
           },
         }
       : {}),
