@@ -28,6 +28,8 @@ import { availableParallelism } from 'node:os';
 const PER_MEASUREMENT = Number(process.env.BENCH_CONNECTIONS ?? 2500);
 const WARM_UP = 300;
 const ROUNDS = 11;
+/** New connections a second for the paced rows: well below what either server can take here. */
+const PACED_RATE = 3000;
 const V8_FLAGS = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
 const here = new URL('.', import.meta.url).pathname;
 
@@ -85,6 +87,8 @@ async function startServer(kind: 'bare' | 'bare-peer' | 'bare-peer-close' | 'dir
 interface Side {
   readonly server: Server;
   readonly header: string;
+  /** New connections a second; undefined: 32 at a time, as fast as they go. */
+  readonly rate: number | undefined;
   readonly samples: number[];
 }
 
@@ -107,10 +111,11 @@ export async function run(): Promise<string[]> {
     started.push(server);
     return server;
   };
-  const side = (server: Server, header: string): Side => ({ server, header, samples: [] });
+  const side = (server: Server, header: string, rate: number | undefined): Side => ({ server, header, rate, samples: [] });
   const pairs: Pair[] = [];
-  const add = (name: string, measured: Server, bare: Server, header: string) =>
-    pairs.push({ name, measured: side(measured, header), bare: side(bare, header), ratios: [] });
+  const add = (name: string, measured: Server, bare: Server, header: string, rate?: number) =>
+    pairs.push({ name, measured: side(measured, header, rate), bare: side(bare, header, rate), ratios: [] });
+  const connections = (s: Side, count: number) => client.ask(`${s.server.port} ${count} ${s.header || '-'}${s.rate ? ` ${s.rate}` : ''}`);
   try {
     // Each Portico server is started right after its bare partner.
     let bare = await start('bare');
@@ -128,16 +133,24 @@ export async function run(): Promise<string[]> {
       add(`Portico, PROXY v1 from trusted peer, ${level}`, proxy, bare, V1);
       add(`Portico, PROXY v2 from trusted peer, ${level}`, proxy, bare, V2);
     }
+    // The same at a steady PACED_RATE: each connection mostly has the server to itself, so neither
+    // server gets to handle several per wake-up, as a busy one does above.
+    bare = await start('bare');
+    add(`control, ${PACED_RATE} connections/s`, await start('bare'), bare, '', PACED_RATE);
+    bare = await start('bare');
+    add(`Portico, direct, info, ${PACED_RATE}/s`, await start('direct'), bare, '', PACED_RATE);
+    bare = await start('bare');
+    add(`Portico, PROXY v2, info, ${PACED_RATE}/s`, await start('proxy'), bare, V2, PACED_RATE);
 
     const measure = async (s: Side): Promise<number> => {
-      await client.ask(`${s.server.port} ${WARM_UP} ${s.header}`);
+      await connections(s, WARM_UP);
       const before = await s.server.cpu();
-      await client.ask(`${s.server.port} ${PER_MEASUREMENT} ${s.header}`);
+      await connections(s, PER_MEASUREMENT);
       const us = (await s.server.cpu() - before) / PER_MEASUREMENT;
       s.samples.push(us);
       return us;
     };
-    for (const p of pairs) for (const s of [p.bare, p.measured]) await client.ask(`${s.server.port} ${PER_MEASUREMENT} ${s.header}`); // JIT
+    for (const p of pairs) for (const s of [p.bare, p.measured]) await connections(s, PER_MEASUREMENT); // JIT
     for (let round = 0; round < ROUNDS; round++) {
       for (const p of pairs) {
         const bareFirst = round % 2 === 0;
@@ -151,24 +164,26 @@ export async function run(): Promise<string[]> {
     client.stop();
   }
 
-  const control = pairs[0]!;
-  const bareNone = median(control.bare.samples);
+  // "No header" compares with the control's bare server at the same pace.
+  const bareNone = (p: Pair) => median(pairs.find((c) => c.name.startsWith('control') && c.bare.rate === p.bare.rate)!.bare.samples);
   const cell = (text: string, width: number) => text.padStart(width);
   return [
     `${ROUNDS} rounds; per round each pair measured back to back (${WARM_UP} connections of warm-up, then ${PER_MEASUREMENT} ` +
       'measured, 32 at a time); ' +
       (pinning ? `servers on CPU ${SERVER_CPU}, client on CPU ${CLIENT_CPU}; ` : 'not pinned to CPUs (no taskset or one CPU); ') +
-      `young generation fixed (${V8_FLAGS.join(' ')}); server CPU (user+system) per connection, medians`,
+      `young generation fixed (${V8_FLAGS.join(' ')}); server CPU (user+system) per connection, medians; ` +
+      `the rows with a rate get that many new connections a second instead`,
     `| ${'server'.padEnd(46)} | µs/conn | its bare | vs its bare (same bytes) | rounds min-max | vs bare, no header |`,
     `|${'-'.repeat(48)}|---------|----------|--------------------------|----------------|--------------------|`,
     ...pairs.map(
       (p) =>
         `| ${p.name.padEnd(46)} | ${cell(median(p.measured.samples).toFixed(1), 7)} | ${cell(median(p.bare.samples).toFixed(1), 8)} | ` +
         `${cell(`${median(p.ratios).toFixed(2)}x`, 24)} | ${cell(`${Math.min(...p.ratios).toFixed(2)}-${Math.max(...p.ratios).toFixed(2)}`, 14)} | ` +
-        `${cell(`${(median(p.measured.samples) / bareNone).toFixed(2)}x`, 18)} |`,
+        `${cell(`${(median(p.measured.samples) / bareNone(p)).toFixed(2)}x`, 18)} |`,
     ),
-    "The control row is the method's own error: two identical bare servers, measured as the Portico rows are. " +
-      "The next two rows are the floor: a bare server that asks each socket's peer address and listens for 'close'.",
+    "The control rows are the method's own error: two identical bare servers, measured as the Portico rows are. " +
+      "The next two rows are the floor: a bare server that asks each socket's peer address and listens for 'close'. " +
+      'The paced rows show the cost where a server wakes up for each connection rather than for several.',
   ];
 }
 
