@@ -3,6 +3,7 @@ import { TLSSocket } from 'node:tls';
 import type { SecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { detectProxyHeader } from './proxy-protocol/index.ts';
+import { releaseListeners } from './release-listeners.ts';
 
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -34,10 +35,6 @@ export function firstChunk(socket: Socket): Promise<Buffer | undefined> {
   });
 }
 
-function releaseListeners(this: TLSSocket): void {
-  this.removeAllListeners();
-}
-
 /** Server side of a TLS handshake on `transport`; undefined (both destroyed) when it fails or times out. */
 export function handshake(transport: Duplex, secureContext: SecureContext): Promise<TLSSocket | undefined> {
   return new Promise((resolve) => {
@@ -53,9 +50,7 @@ export function handshake(transport: Duplex, secureContext: SecureContext): Prom
       clearTimeout(timer);
       secured.off('error', fail);
       secured.on('error', () => {});
-      // As for the plain socket (accept.ts, `closed`): once closed, the session its listeners hold
-      // must not stay reachable from it until a full garbage collection. First in line, and emit
-      // still calls the protocol's 'close' listeners after it.
+      // Registered before the protocol's listeners; they are still called after it.
       secured.on('close', releaseListeners);
       resolve(secured);
     });
