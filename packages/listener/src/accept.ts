@@ -73,7 +73,9 @@ function ignore(): void {}
 
 /** Anything thrown while a connection is set up is that connection's failure, never the process's. */
 function setupFailed(socket: Socket, options: ListenerOptions, error: unknown): void {
-  options.logger.error({ listener: options.id, err: error }, 'connection setup failed');
+  // The peer is asked before destroy, which forgets it; it is the address that was accepted.
+  const peer = socket.remoteAddress === undefined ? undefined : `${canonicalSocketAddress(socket.remoteAddress)}:${socket.remotePort}`;
+  options.logger.error({ listener: options.id, peer, err: error }, 'connection setup failed');
   socket.destroy();
 }
 

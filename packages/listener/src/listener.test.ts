@@ -558,3 +558,26 @@ test('implicit TLS: the TLS socket lets go of its listeners once closed too', as
   secured.end();
   assert.deepEqual(await left, []);
 });
+
+test('a protocol that throws while taking a connection: that connection is closed and logged with its peer, the listener goes on', async () => {
+  let calls = 0;
+  const h = await harness({
+    onConnection(conn) {
+      if (++calls === 1) throw new Error('protocol bug');
+      banner(conn);
+    },
+  });
+  const first = await open(h.port);
+  const clientPort = first.localPort;
+  const ended = readAll(first);
+  first.write('PROXY TCP4 192.0.2.7 192.0.2.25 40000 25\r\n');
+  assert.equal(await ended, '', 'closed without a word');
+  const line = h.logs.find((l) => l.msg === 'connection setup failed')!;
+  assert.equal(line.peer, `127.0.0.1:${clientPort}`);
+  assert.equal((line.err as { message: string }).message, 'protocol bug');
+  const second = await open(h.port);
+  const greeting = waitFor(second, '\r\n');
+  second.write('PROXY TCP4 192.0.2.8 192.0.2.25 40000 25\r\n');
+  assert.equal(await greeting, '220 hello 192.0.2.8\r\n');
+  second.destroy();
+});
