@@ -1,4 +1,5 @@
 import { test, mock } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -9,11 +10,16 @@ import { batchedDestination } from './log-destination.ts';
 const logFile = () => join(mkdtempSync(join(tmpdir(), 'portico-log-')), 'out.log');
 const written = (path: string) => readFileSync(path, 'utf8');
 
-test('lines wait for maxDelayMs, then go out together, in order', (t) => {
+/** A batched destination writing to a fresh file, with setTimeout mocked for this test. */
+function batchedToFile(t: TestContext, maxChars: number) {
   t.after(() => mock.timers.reset());
   mock.timers.enable({ apis: ['setTimeout'] });
   const path = logFile();
-  const destination = batchedDestination(path, { maxDelayMs: 25, maxChars: 1000 });
+  return { path, destination: batchedDestination(path, { maxDelayMs: 25, maxChars }) };
+}
+
+test('lines wait for maxDelayMs, then go out together, in order', (t) => {
+  const { path, destination } = batchedToFile(t, 1000);
   destination.write('{"msg":"one"}\n');
   mock.timers.tick(10);
   destination.write('{"msg":"two"}\n');
@@ -28,10 +34,7 @@ test('lines wait for maxDelayMs, then go out together, in order', (t) => {
 });
 
 test('lines reaching maxChars are written at once, without waiting', (t) => {
-  t.after(() => mock.timers.reset());
-  mock.timers.enable({ apis: ['setTimeout'] });
-  const path = logFile();
-  const destination = batchedDestination(path, { maxDelayMs: 25, maxChars: 20 });
+  const { path, destination } = batchedToFile(t, 20);
   destination.write('0123456789\n');
   assert.equal(written(path), '');
   destination.write('abcdefghij\n');
