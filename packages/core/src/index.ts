@@ -1,5 +1,6 @@
 export type { ConnectionInfo, Endpoint, Via, TlsState, ProxyDetails } from './connection.ts';
 export { freezeConnectionInfo, withTls, isEncrypted, connectionLogFields } from './connection.ts';
+export { connectionLogger } from './connection-logger.ts';
 export type { Verdict } from './verdict.ts';
 export { ALLOW, refuse } from './verdict.ts';
 export type { SecurityEvent, SecurityEventKind, SecurityEventSink } from './security-event.ts';

@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import httpProxy from '@fastify/http-proxy';
 import { stdSerializers } from 'pino';
 import type { Logger } from 'pino';
-import { IGNORE_SECURITY_EVENTS, connectionLogFields } from '@portico/core';
+import { IGNORE_SECURITY_EVENTS, connectionLogger } from '@portico/core';
 import type { AcceptedConnection, ConnectionInfo, SecurityEventSink, Verdict } from '@portico/core';
 import { ERR_PUBLIC_URL, ERR_ROUTE_PREFIX, ERR_ROUTE_UPSTREAM, ERR_UNKNOWN_CONNECTION } from './errors.ts';
 import { JMAP_PATHS, jmapRoutes } from './jmap/routes.ts';
@@ -207,7 +207,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       connection.log.error({ err }, 'resolving the client from forwarded headers failed; using the connection');
     }
     // A new client: a logger with the request's own connection fields (the peer stays visible).
-    const log = info === connection.info ? connection.log : options.logger.child(connectionLogFields(info));
+    const log = info === connection.info ? connection.log : connectionLogger(options.logger, info);
     const state: RequestState = { info, ignored, log };
     requests.set(raw, state);
     return state;

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import {
   canonicalSocketAddress,
-  connectionLogFields,
+  connectionLogger,
   freezeConnectionInfo,
   withTls,
 } from '@portico/core';
@@ -35,9 +35,10 @@ export interface ListenerContext {
   readonly headerDeadlines: HeaderDeadlines;
   /**
    * The parent of every connection's logger: a child of `options.logger` made once, because pino
-   * builds a formatter object for each child of a root logger, and none for a child of a child.
+   * builds a formatter object for each child of a root logger (a protocol's `log.child()` on a
+   * connection's logger would be one), and none for a child of a child.
    */
-  readonly connectionLogger: Logger;
+  readonly connectionParentLogger: Logger;
 }
 
 /** Writes the protocol's last words and makes sure the socket goes away even if the peer never reads. */
@@ -191,7 +192,7 @@ class ConnectionSetup {
       peerIsTrustedProxy: peerIsTrusted && origin.via !== 'direct',
       openedAt: this.openedAt,
     });
-    const log = this.context.connectionLogger.child(connectionLogFields(info));
+    const log = connectionLogger(this.context.connectionParentLogger, info);
     const untrustedOnProxyListener = !peerIsTrusted && options.proxy.mode === 'proxy-protocol';
     if (options.tls.implicit) {
       this.#secure(info, log, rest, untrustedOnProxyListener).catch((error: unknown) => setupFailed(socket, options, error));
@@ -229,7 +230,7 @@ class ConnectionSetup {
       return;
     }
     const upgraded = withTls(info, tlsStateOfSocket(secured));
-    this.#admit(secured, upgraded, this.context.connectionLogger.child(connectionLogFields(upgraded)));
+    this.#admit(secured, upgraded, connectionLogger(this.context.connectionParentLogger, upgraded));
   }
 
   async #checkFirstBytes(info: ConnectionInfo, log: Logger): Promise<void> {
@@ -352,7 +353,7 @@ function makeAccepted(socket: Socket | TLSSocket, info: ConnectionInfo, options:
             const secured = await handshake(socket, context);
             if (!secured) throw new Error('STARTTLS handshake failed');
             const upgraded = withTls(info, tlsStateOfSocket(secured));
-            setup.log = setup.context.connectionLogger.child(connectionLogFields(upgraded));
+            setup.log = connectionLogger(setup.context.connectionParentLogger, upgraded);
             setup.log.info('STARTTLS done');
             return makeAccepted(secured, upgraded, options, setup);
           },

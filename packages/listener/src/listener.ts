@@ -52,7 +52,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     nextId,
     open,
     headerDeadlines: new HeaderDeadlines(options.proxy.timeoutMs),
-    connectionLogger: options.logger.child({}),
+    connectionParentLogger: options.logger.child({}),
   };
 
   const servers: Server[] = [];
