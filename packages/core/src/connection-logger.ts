@@ -1,5 +1,6 @@
 import pino from 'pino';
 import type { Logger } from 'pino';
+import { tlsLogText } from './connection.ts';
 import type { ConnectionInfo } from './connection.ts';
 
 const { chindingsSym } = pino.symbols;
@@ -24,12 +25,11 @@ function escaped(text: string): string {
  * the server's logger has none. connection-logger.test.ts holds it to child()'s output byte for byte.
  */
 export function connectionLogger(parent: Logger, info: ConnectionInfo): Logger {
-  const tls = info.tls ? `${info.tls.terminatedBy}${info.tls.version ? ' ' + info.tls.version : ''}` : 'none';
   const logger = Object.create(parent) as Logger & Record<symbol, string>;
   logger[chindingsSym] =
     (parent as unknown as Record<symbol, string>)[chindingsSym] +
     `,"conn":"${escaped(info.id)}","listener":"${escaped(info.listener)}",` +
     `"client":"${escaped(info.client.address)}:${info.client.port}","peer":"${escaped(info.peer.address)}:${info.peer.port}",` +
-    `"via":"${info.via}","tls":"${escaped(tls)}"`;
+    `"via":"${info.via}","tls":"${escaped(tlsLogText(info.tls))}"`;
   return logger;
 }

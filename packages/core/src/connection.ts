@@ -60,14 +60,22 @@ export function isEncrypted(info: ConnectionInfo): boolean {
   return info.tls !== null;
 }
 
-/** Fields for a pino child logger: enough to find the client and the proxy in one line. */
-export function connectionLogFields(info: ConnectionInfo): Record<string, unknown> {
+/** How a log line names the TLS state: "none", "server TLSv1.3", "proxy". */
+export function tlsLogText(tls: TlsState | null): string {
+  return tls ? `${tls.terminatedBy}${tls.version ? ' ' + tls.version : ''}` : 'none';
+}
+
+/**
+ * Fields for a pino child logger: enough to find the client and the proxy in one line. Connections
+ * get them through connectionLogger (connection-logger.ts), which writes the same fields faster.
+ */
+export function connectionLogFields(info: ConnectionInfo): Record<string, string> {
   return {
     conn: info.id,
     listener: info.listener,
     client: `${info.client.address}:${info.client.port}`,
     peer: `${info.peer.address}:${info.peer.port}`,
     via: info.via,
-    tls: info.tls ? `${info.tls.terminatedBy}${info.tls.version ? ' ' + info.tls.version : ''}` : 'none',
+    tls: tlsLogText(info.tls),
   };
 }

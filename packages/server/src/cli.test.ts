@@ -98,3 +98,22 @@ test('the logger masks a password or Authorization header that reaches a log lin
   assert.equal(line.req.headers.authorization, '[Redacted]');
   assert.ok(!lines[0]!.includes('hunter2') && !lines[0]!.includes('eDp5'));
 });
+
+test("the server's logger meets connectionLogger's conditions: a connection's lines are those pino's child() writes", async () => {
+  const { createLogger } = await import('./logger.ts');
+  const { connectionLogger, connectionLogFields, freezeConnectionInfo } = await import('@portico/core');
+  const lines: string[] = [];
+  // The time is the one field that differs from line to line; the rest must match byte for byte.
+  const sink = { write: (line: string) => void lines.push(line.replace(/"time":\d+/, '"time":0')) };
+  const parent = createLogger(sink).child({});
+  const info = freezeConnectionInfo({
+    id: 'c1', listener: 'smtp', client: { address: '192.0.2.7', port: 4000 }, server: { address: '127.0.0.1', port: 25 },
+    peer: { address: '127.0.0.1', port: 5000 }, via: 'proxy-v1', tls: null, peerIsTrustedProxy: true, openedAt: 0,
+  });
+  for (const log of [parent.child(connectionLogFields(info)), connectionLogger(parent, info)]) {
+    log.info({ durationMs: 1, bytesIn: 2, bytesOut: 3, reason: 'closed' }, 'connection closed');
+  }
+  assert.equal(lines.length, 2);
+  assert.equal(lines[1], lines[0]);
+  assert.match(lines[0]!, /"app":"portico","conn":"c1","listener":"smtp","client":"192\.0\.2\.7:4000","peer":"127\.0\.0\.1:5000","via":"proxy-v1","tls":"none"/);
+});
