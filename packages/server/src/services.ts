@@ -75,7 +75,8 @@ export async function createServices(config: Config, logger: Logger, dataDir: st
     },
     async handlerFor(id, listener, proxy) {
       const limits = rateLimits.for(id);
-      // What every mail protocol's login needs (@portico/core checkLogin): accounts, events, failed-login limits.
+      // What SMTP, POP3 and IMAP share: the hostname, and what their logins need (@portico/core
+      // checkLogin): accounts, security events, failed-login limits.
       const login = {
         hostname: config.server.hostname,
         accounts,
