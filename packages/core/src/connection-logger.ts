@@ -6,7 +6,7 @@ import type { ConnectionInfo } from './connection.ts';
 const { chindingsSym } = pino.symbols;
 
 /** The text as it goes between a JSON string's quotes: as it is, unless something in it needs escaping. */
-function escaped(text: string): string {
+export function escapedForJson(text: string): string {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code < 0x20 || code === 0x22 || code === 0x5c || code > 0x7e) return JSON.stringify(text).slice(1, -1);
@@ -28,8 +28,8 @@ export function connectionLogger(parent: Logger, info: ConnectionInfo): Logger {
   const logger = Object.create(parent) as Logger & Record<symbol, string>;
   logger[chindingsSym] =
     (parent as unknown as Record<symbol, string>)[chindingsSym] +
-    `,"conn":"${escaped(info.id)}","listener":"${escaped(info.listener)}",` +
-    `"client":"${escaped(info.client.address)}:${info.client.port}","peer":"${escaped(info.peer.address)}:${info.peer.port}",` +
-    `"via":"${info.via}","tls":"${escaped(tlsLogText(info.tls))}"`;
+    `,"conn":"${escapedForJson(info.id)}","listener":"${escapedForJson(info.listener)}",` +
+    `"client":"${escapedForJson(info.client.address)}:${info.client.port}","peer":"${escapedForJson(info.peer.address)}:${info.peer.port}",` +
+    `"via":"${info.via}","tls":"${escapedForJson(tlsLogText(info.tls))}"`;
   return logger;
 }

@@ -1,6 +1,8 @@
 export type { ConnectionInfo, Endpoint, Via, TlsState, ProxyDetails } from './connection.ts';
 export { freezeConnectionInfo, withTls, isEncrypted, connectionLogFields } from './connection.ts';
 export { connectionLogger } from './connection-logger.ts';
+export { connectionLines } from './connection-lines.ts';
+export type { ConnectionLines, ConnectionClosing } from './connection-lines.ts';
 export type { Verdict } from './verdict.ts';
 export { ALLOW, refuse } from './verdict.ts';
 export type { SecurityEvent, SecurityEventKind, SecurityEventSink } from './security-event.ts';

@@ -8,7 +8,7 @@ import {
   freezeConnectionInfo,
   withTls,
 } from '@portico/core';
-import type { AcceptedConnection, ConnectionInfo, Endpoint, Verdict } from '@portico/core';
+import type { AcceptedConnection, ConnectionInfo, ConnectionLines, Endpoint, Verdict } from '@portico/core';
 import type { ListenerOptions } from './options.ts';
 import type { ConnectionLimits } from './limits.ts';
 import { readProxyHeader } from './read-proxy-header.ts';
@@ -39,6 +39,8 @@ export interface ListenerContext {
    * connection's logger would be one), and none for a child of a child.
    */
   readonly connectionParentLogger: Logger;
+  /** Writes every connection's open and close lines (made for `connectionParentLogger`). */
+  readonly connectionLines: ConnectionLines;
 }
 
 /** Writes the protocol's last words and makes sure the socket goes away even if the peer never reads. */
@@ -152,12 +154,9 @@ class ConnectionSetup {
     limits.closeSocket();
     this.context.open.remove(this.#entry);
     if (this.#countedClient !== undefined) limits.closeClient(this.#countedClient);
-    const log = this.log;
-    if (log?.isLevelEnabled(this.#level)) {
-      log[this.#level](
-        { durationMs: Date.now() - this.openedAt, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten, reason: this.reason },
-        'connection closed',
-      );
+    if (this.log) {
+      const closing = { durationMs: Date.now() - this.openedAt, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten, reason: this.reason };
+      this.context.connectionLines.closed(this.log, this.#level, closing);
     }
     releaseListeners.call(socket);
   }
@@ -285,7 +284,7 @@ class ConnectionSetup {
       guardAgainstUntrustedHeader(socket, () => refuseUntrustedHeader(socket, info, log, options));
     }
     if (info.via === 'proxy-v2-local') this.#level = 'debug';
-    log[this.#level]('connection open');
+    this.context.connectionLines.open(log, this.#level);
     this.log = log;
     // Reading the header paused the socket; a protocol that only attaches 'data' listeners expects a
     // stream that flows (resume takes effect on the next tick, after its listeners are attached).

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { connectionLines } from '@portico/core';
 import type { Endpoint } from '@portico/core';
 import type { ListenerOptions, RunningListener, BoundAddress } from './options.ts';
 import { ConnectionLimits } from './limits.ts';
@@ -46,13 +47,15 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   for (const bind of binds) if (bind instanceof Error) throw bind;
 
   const open = new OpenConnections();
+  const connectionParentLogger = options.logger.child({});
   const context: ListenerContext = {
     options,
     limits: new ConnectionLimits(options.maxConnections, options.maxConnectionsPerIp),
     nextId,
     open,
     headerDeadlines: new HeaderDeadlines(options.proxy.timeoutMs),
-    connectionParentLogger: options.logger.child({}),
+    connectionParentLogger,
+    connectionLines: connectionLines(connectionParentLogger),
   };
 
   const servers: Server[] = [];

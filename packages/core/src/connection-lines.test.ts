@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tracingChannel } from 'node:diagnostics_channel';
+import { pino } from 'pino';
+import type { Logger, LoggerOptions } from 'pino';
+import { connectionLines } from './connection-lines.ts';
+import type { ConnectionClosing } from './connection-lines.ts';
+import { connectionLogger } from './connection-logger.ts';
+import { freezeConnectionInfo } from './connection.ts';
+
+const connection = freezeConnectionInfo({
+  id: 'a1b2c3-1f', listener: 'submission', client: { address: '192.0.2.7', port: 40000 }, server: { address: '127.0.0.1', port: 587 },
+  peer: { address: '127.0.0.1', port: 5000 }, via: 'proxy-v1', tls: null, peerIsTrustedProxy: true, openedAt: 0,
+});
+
+/** A parent made as the server makes one (base fields, redaction, a child of the root), plus `options`. */
+function parentLogger(options: LoggerOptions = {}): { parent: Logger; lines: string[]; formatted: () => number } {
+  const lines: string[] = [];
+  const root = pino(
+    { level: 'info', base: { app: 'portico' }, redact: ['password', 'authorization'], timestamp: () => ',"time":0', ...options },
+    { write: (line: string) => void lines.push(line) },
+  );
+  // Counts the lines pino formats itself, to tell which way a line went.
+  const asJson = pino.symbols.asJsonSym as unknown as symbol;
+  const internals = root as unknown as Record<symbol, (...args: unknown[]) => string>;
+  const original = internals[asJson]!;
+  let formatted = 0;
+  internals[asJson] = function (this: unknown, ...args: unknown[]) {
+    formatted++;
+    return original.apply(this, args);
+  };
+  return { parent: root.child({}), lines, formatted: () => formatted };
+}
+
+const closing: ConnectionClosing = { durationMs: 3, bytesIn: 28, bytesOut: 7, reason: 'client said QUIT' };
+
+/** The open and close lines of one connection, written by connectionLines and by pino's info(), and how many pino formatted. */
+function bothWays(options: LoggerOptions = {}, ending: ConnectionClosing = closing, level: 'info' | 'debug' = 'info') {
+  const ours = parentLogger(options);
+  const lines = connectionLines(ours.parent);
+  const log = connectionLogger(ours.parent, connection);
+  lines.open(log, level);
+  lines.closed(log, level, ending);
+  const pinos = parentLogger(options);
+  const pinoLog = connectionLogger(pinos.parent, connection);
+  pinoLog[level]('connection open');
+  pinoLog[level]({ ...ending }, 'connection closed');
+  return { ours: ours.lines, pinos: pinos.lines, formattedByPino: ours.formatted() };
+}
+
+test("the open and close lines are pino's bytes, built without pino's formatting", () => {
+  const { ours, pinos, formattedByPino } = bothWays();
+  assert.equal(ours.length, 2);
+  assert.deepEqual(ours, pinos);
+  assert.equal(formattedByPino, 0);
+  assert.deepEqual(JSON.parse(ours[1]!), {
+    level: 30, time: 0, app: 'portico', conn: 'a1b2c3-1f', listener: 'submission', client: '192.0.2.7:40000',
+    peer: '127.0.0.1:5000', via: 'proxy-v1', tls: 'none', durationMs: 3, bytesIn: 28, bytesOut: 7, reason: 'client said QUIT',
+    msg: 'connection closed',
+  });
+});
+
+test('a reason that needs escaping, a number that is not finite, and debug level come out as pino writes them', () => {
+  const odd = { durationMs: Number.NaN, bytesIn: 0, bytesOut: Number.POSITIVE_INFINITY, reason: 'said "bye"\\\n\u0001é' };
+  const { ours, pinos, formattedByPino } = bothWays({ level: 'debug' }, odd, 'debug');
+  assert.deepEqual(ours, pinos);
+  assert.equal(formattedByPino, 0);
+  assert.equal(JSON.parse(ours[1]!).reason, 'said "bye"\\\n\u0001é');
+  assert.equal(JSON.parse(ours[1]!).durationMs, null);
+  assert.equal(JSON.parse(ours[0]!).level, 20);
+});
+
+test('below the logger level nothing is written', () => {
+  const { ours, pinos } = bothWays({ level: 'warn' });
+  assert.deepEqual(ours, []);
+  assert.deepEqual(pinos, []);
+});
+
+test('where pino would write something else, the lines go through pino', () => {
+  const cases: [string, LoggerOptions, (line: Record<string, unknown>) => void][] = [
+    ['a mixin', { mixin: () => ({ node: 'mx1' }) }, (line) => assert.equal(line.node, 'mx1')],
+    ['redaction of a key the lines write', { redact: ['reason'] }, (line) => assert.ok(line.reason === undefined || line.reason === '[Redacted]')],
+    ['a serializer of a key the lines write', { serializers: { bytesIn: (n: number) => `${n} B` } }, (line) => assert.ok(line.bytesIn === undefined || line.bytesIn === '28 B')],
+    ['another message key', { messageKey: 'message' }, (line) => assert.equal(typeof line.message, 'string')],
+    ['a log formatter', { formatters: { log: (o: Record<string, unknown>) => ({ ...o, formatted: true }) } }, (line) => assert.equal(line.formatted, true)],
+    ['a streamWrite hook', { hooks: { streamWrite: (s: string) => s.replace('"app"', '"application"') } }, (line) => assert.equal(line.application, 'portico')],
+  ];
+  for (const [name, options, check] of cases) {
+    const { ours, pinos, formattedByPino } = bothWays(options);
+    assert.deepEqual(ours, pinos, name);
+    assert.equal(formattedByPino, 2, name);
+    for (const line of ours) check(JSON.parse(line));
+  }
+});
+
+test("whoever traces pino's formatting (diagnostics_channel) sees these lines too", () => {
+  const seen: unknown[] = [];
+  const subscriber = { start: (message: unknown) => void seen.push(message), end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
+  const channel = tracingChannel('pino_asJson');
+  channel.subscribe(subscriber);
+  try {
+    const { ours, pinos, formattedByPino } = bothWays();
+    assert.deepEqual(ours, pinos);
+    assert.equal(formattedByPino, 2);
+    assert.equal(seen.length, 4, 'two lines each way');
+  } finally {
+    channel.unsubscribe(subscriber);
+  }
+});
