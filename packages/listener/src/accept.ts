@@ -154,7 +154,7 @@ class ConnectionSetup {
     limits.closeSocket();
     this.context.open.remove(this.#entry);
     if (this.#countedClient !== undefined) limits.closeClient(this.#countedClient);
-    if (this.log) {
+    if (this.log?.isLevelEnabled(this.#level)) {
       const closing = { durationMs: Date.now() - this.openedAt, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten, reason: this.reason };
       this.context.connectionLines.closed(this.log, this.#level, closing);
     }

@@ -99,13 +99,23 @@ test('the logger masks a password or Authorization header that reaches a log lin
   assert.ok(!lines[0]!.includes('hunter2') && !lines[0]!.includes('eDp5'));
 });
 
-test("the server's logger meets connectionLogger's conditions: a connection's lines are those pino's child() writes", async () => {
+test("the server's logger meets connectionLogger's and connectionLines' conditions: a connection's lines are those pino's child() writes", async () => {
   const { createLogger } = await import('./logger.ts');
-  const { connectionLogger, connectionLogFields, freezeConnectionInfo } = await import('@portico/core');
+  const { connectionLines, connectionLogger, connectionLogFields, freezeConnectionInfo } = await import('@portico/core');
+  const { pino } = await import('pino');
   const lines: string[] = [];
   // The time is the one field that differs from line to line; the rest must match byte for byte.
   const sink = { write: (line: string) => void lines.push(line.replace(/"time":\d+/, '"time":0')) };
-  const parent = createLogger(sink).child({});
+  const root = createLogger(sink);
+  // Counts the lines pino formats itself: connectionLines must write its own for this logger.
+  const internals = root as unknown as Record<symbol, (...args: unknown[]) => string>;
+  const asJson = internals[pino.symbols.asJsonSym as unknown as symbol]!;
+  let formattedByPino = 0;
+  internals[pino.symbols.asJsonSym as unknown as symbol] = function (this: unknown, ...args: unknown[]) {
+    formattedByPino++;
+    return asJson.apply(this, args);
+  };
+  const parent = root.child({});
   const info = freezeConnectionInfo({
     id: 'c1', listener: 'smtp', client: { address: '192.0.2.7', port: 4000 }, server: { address: '127.0.0.1', port: 25 },
     peer: { address: '127.0.0.1', port: 5000 }, via: 'proxy-v1', tls: null, peerIsTrustedProxy: true, openedAt: 0,
@@ -113,7 +123,10 @@ test("the server's logger meets connectionLogger's conditions: a connection's li
   for (const log of [parent.child(connectionLogFields(info)), connectionLogger(parent, info)]) {
     log.info({ durationMs: 1, bytesIn: 2, bytesOut: 3, reason: 'closed' }, 'connection closed');
   }
-  assert.equal(lines.length, 2);
+  connectionLines(parent).closed(connectionLogger(parent, info), 'info', { durationMs: 1, bytesIn: 2, bytesOut: 3, reason: 'closed' });
+  assert.equal(lines.length, 3);
   assert.equal(lines[1], lines[0]);
+  assert.equal(lines[2], lines[0]);
+  assert.equal(formattedByPino, 2, 'connectionLines writes its line itself');
   assert.match(lines[0]!, /"app":"portico","conn":"c1","listener":"smtp","client":"192\.0\.2\.7:4000","peer":"127\.0\.0\.1:5000","via":"proxy-v1","tls":"none"/);
 });
