@@ -167,7 +167,11 @@ class ConnectionSetup {
         refuseForHeader(this.socket, outcome, this.peer, this.context.options);
         return;
       }
-      this.describe(originFromHeader(outcome.header, this.peer), outcome.rest.length > 0 ? outcome.rest : undefined);
+      const rest = outcome.rest.length > 0 ? outcome.rest : undefined;
+      // The header was read in flowing mode: bytes that must wait (for the protocol, for the TLS
+      // handshake) would otherwise be emitted to nobody.
+      if (rest || this.context.options.tls.implicit) this.socket.pause();
+      this.describe(originFromHeader(outcome.header, this.peer), rest);
     } catch (error) {
       setupFailed(this.socket, this.context.options, error);
     }
@@ -267,6 +271,9 @@ class ConnectionSetup {
       this.#handOff(stream, info, log, answer);
       return;
     }
+    // Whatever arrives before the verdict waits for the protocol (a socket read for a PROXY header
+    // is flowing); #handOff resumes it.
+    if (stream === this.socket) this.socket.pause();
     answer.then((verdict) => this.#handOff(stream, info, log, verdict)).catch((error: unknown) => setupFailed(this.socket, options, error));
   }
 
@@ -286,8 +293,9 @@ class ConnectionSetup {
     if (info.via === 'proxy-v2-local') this.#level = 'debug';
     this.context.connectionLines.open(log, this.#level);
     this.log = log;
-    // Reading the header paused the socket; a protocol that only attaches 'data' listeners expects a
-    // stream that flows (resume takes effect on the next tick, after its listeners are attached).
+    // A socket paused on the way (bytes after a PROXY header, an asynchronous verdict): a protocol
+    // that only attaches 'data' listeners expects a stream that flows (resume takes effect on the
+    // next tick, after its listeners are attached).
     if (stream === socket && socket.isPaused()) socket.resume();
     options.onConnection(makeAccepted(stream, info, options, this));
   }

@@ -1,6 +1,7 @@
 // Socket tests of the listener with real `net`/`tls` clients on loopback (127.0.0.x sources).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import diagnostics_channel from 'node:diagnostics_channel';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import * as tls from 'node:tls';
@@ -50,7 +51,7 @@ async function harness(overrides: {
   implicit?: boolean;
   terminatedByProxy?: boolean;
   maxPerIp?: number;
-  admit?: (info: ConnectionInfo) => Verdict;
+  admit?: (info: ConnectionInfo) => Verdict | Promise<Verdict>;
   bind?: string;
   clientSpeaksFirst?: boolean;
   /** What the protocol does with a connection; default: a banner with the client address, then echo. */
@@ -489,6 +490,37 @@ test('admission runs on the real client and refuses before the greeting', async 
   banned.write('PROXY TCP4 192.0.2.66 192.0.2.25 40000 25\r\n');
   assert.equal(await received, '421 4.7.0 You are banned\r\n');
   assert.equal(h.connections.length, 0);
+});
+
+test('an asynchronous verdict: what the client sends while it is awaited reaches the protocol after the greeting', async () => {
+  // The server's side of the connection, to see when the client's bytes have been read from the kernel.
+  let serverSide: Socket | undefined;
+  const onAccepted = (message: unknown) => void (serverSide = (message as { socket: Socket }).socket);
+  diagnostics_channel.subscribe('net.server.socket', onAccepted);
+  try {
+    let decide: ((verdict: Verdict) => void) | undefined;
+    let asked!: () => void;
+    const admitAsked = new Promise<void>((resolve) => (asked = resolve));
+    const h = await harness({
+      admit: () => new Promise<Verdict>((resolve) => {
+        decide = resolve;
+        asked();
+      }),
+    });
+    const socket = await open(h.port);
+    const received = waitFor(socket, 'echo EHLO client.example.test\r\n');
+    const header = 'PROXY TCP4 192.0.2.7 192.0.2.25 40000 25\r\n';
+    const early = 'EHLO client.example.test\r\n';
+    socket.write(header);
+    await admitAsked;
+    socket.write(early);
+    while ((serverSide?.bytesRead ?? 0) < header.length + early.length) await new Promise(setImmediate);
+    decide!(ALLOW);
+    assert.equal(await received, '220 hello 192.0.2.7\r\necho EHLO client.example.test\r\n');
+    socket.destroy();
+  } finally {
+    diagnostics_channel.unsubscribe('net.server.socket', onAccepted);
+  }
 });
 
 test('IPv6 peers and canonical addresses', async () => {

@@ -11,11 +11,15 @@ export type HeaderOutcome =
 
 /**
  * Reads a PROXY header from a trusted peer with an absolute deadline (not an idle timer: a proxy
- * that trickles bytes must not keep the socket forever), then calls `done` once. Leaves the socket
- * paused, with nothing consumed beyond the header: the bytes after it come back as `rest`. The caller
- * keeps an 'error' listener on the socket; an error destroys it, and the 'close' that follows ends
- * the wait. A callback, not a promise: it runs for nearly every connection of a proxied listener, and
- * the header nearly always comes in the first read, so the caller goes on in that same turn.
+ * that trickles bytes must not keep the socket forever), then calls `done` once, with nothing
+ * consumed beyond the header: the bytes after it come back as `rest`. The caller keeps an 'error'
+ * listener on the socket; an error destroys it, and the 'close' that follows ends the wait. A
+ * callback, not a promise: it runs for nearly every connection of a proxied listener, and the header
+ * nearly always comes in the first read, so the caller goes on in that same turn.
+ *
+ * The socket is left flowing with no 'data' listener: within `done`, the caller either attaches its
+ * reader or pauses the socket, or later bytes are lost. Not pausing here spares the common case (the
+ * protocol takes the socket in that same turn) a pause and a resume, and the tick a resume takes.
  */
 export function readProxyHeader(socket: Socket, deadlines: HeaderDeadlines, done: (outcome: HeaderOutcome) => void): void {
   const reader = new ProxyHeaderReader();
@@ -24,7 +28,6 @@ export function readProxyHeader(socket: Socket, deadlines: HeaderDeadlines, done
     deadlines.cancel(deadline);
     socket.off('data', onData);
     socket.off('close', onClose);
-    socket.pause();
     done(outcome);
   };
   const onData = (chunk: Buffer) => {
