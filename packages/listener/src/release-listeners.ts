@@ -1,4 +1,6 @@
-import type { EventEmitter } from 'node:events';
+import { EventEmitter } from 'node:events';
+
+const { removeAllListeners } = EventEmitter.prototype;
 
 /**
  * Removes every listener from a socket that has closed. A closed socket stays reachable from its
@@ -11,5 +13,7 @@ import type { EventEmitter } from 'node:events';
  * still calls every 'close' listener that was there when it began, even those removed meanwhile.
  */
 export function releaseListeners(this: EventEmitter): void {
-  this.removeAllListeners();
+  // EventEmitter's own, not the stream's: a stream's removeAllListeners() also schedules a tick to
+  // recount its 'readable' listeners, which a closed socket no longer needs (one tick a connection).
+  removeAllListeners.call(this);
 }
