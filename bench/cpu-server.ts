@@ -1,5 +1,7 @@
-// Child process for listener-cpu.bench.ts: a bare net.Server or a Portico listener on 127.0.0.1:0.
-// Prints its port; answers "cpu" on stdin with its CPU time in microseconds.
+// Child process for the listener benchmarks: a bare net.Server or a Portico listener on 127.0.0.1:0.
+// Prints its port, then answers each stdin line with one line: "cpu" with its CPU time in
+// microseconds; "allocations-start" starts V8's sampling heap profiler (objects young and full
+// collections freed are counted too) and "allocations" answers the bytes allocated since then.
 // Neither does anything with a connection but read it until the client closes, so that the
 // difference is what the listener adds (PROXY header, trust, ConnectionInfo, limits, logging).
 import { createServer } from 'node:net';
@@ -47,9 +49,52 @@ if (kind === 'bare' || kind === 'bare-peer' || kind === 'bare-peer-close') {
   port = listener.addresses[0]!.port;
 }
 process.stdout.write(`${port}\n`);
-process.stdin.on('data', () => {
-  const usage = process.cpuUsage();
-  process.stdout.write(`${usage.user + usage.system}\n`);
+
+/** Loaded only when allocations are counted, so that the CPU measurements run without it. */
+let profiler: import('node:inspector/promises').Session | undefined;
+interface ProfileNode {
+  selfSize: number;
+  children: ProfileNode[];
+}
+const allocated = (node: ProfileNode): number => node.children.reduce((sum, child) => sum + allocated(child), node.selfSize);
+
+async function answer(command: string): Promise<string> {
+  switch (command) {
+    case 'cpu': {
+      const usage = process.cpuUsage();
+      return String(usage.user + usage.system);
+    }
+    case 'allocations-start': {
+      const { Session } = await import('node:inspector/promises');
+      profiler = new Session();
+      profiler.connect();
+      // A sample every 64 bytes on average; selfSize is V8's estimate of all bytes allocated there.
+      await profiler.post('HeapProfiler.startSampling', {
+        samplingInterval: 64,
+        includeObjectsCollectedByMinorGC: true,
+        includeObjectsCollectedByMajorGC: true,
+      });
+      return 'started';
+    }
+    case 'allocations': {
+      const { profile } = await profiler!.post('HeapProfiler.stopSampling');
+      profiler!.disconnect();
+      return String(allocated(profile.head as ProfileNode));
+    }
+    default:
+      return `unknown command ${command}`;
+  }
+}
+
+let pending = '';
+process.stdin.on('data', async (chunk: Buffer) => {
+  pending += chunk.toString();
+  let nl;
+  while ((nl = pending.indexOf('\n')) !== -1) {
+    const command = pending.slice(0, nl);
+    pending = pending.slice(nl + 1);
+    process.stdout.write(`${await answer(command)}\n`);
+  }
 });
 // Closing stdin ends the process normally (so that --cpu-prof can write its profile).
 process.stdin.on('end', () => process.exit(0));

@@ -11,18 +11,16 @@
 // Noise, and what was done about it (each found by measuring identical bare servers against each
 // other, which differed by up to 1.2x before):
 // - the servers are kept on one CPU and the client on the other (taskset), so that they do not take
-//   turns on one core;
+//   turns on one core (bench/children.ts);
 // - every Portico server has its own bare server, started next to it and measured exactly as often,
 //   right before or after it (alternating from round to round), with a short unmeasured warm-up
 //   before each measurement: a process that has just been busy is faster than one that sat idle;
-// - the young generation of every server has one fixed size: V8 grows it with the traffic a process
-//   has seen, which made a busier process cheaper per connection;
+// - the young generation of every server has one fixed size (V8_FLAGS in bench/children.ts);
 // - a control pair of two identical bare servers is measured the same way; its ratio is the
 //   method's own error in that run, printed with the results.
 // A ratio is taken per pair and round; the median over rounds is reported.
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { lineChild, pinning, startServer, CLIENT_CPU, SERVER_CPU, V1, V2, V8_FLAGS } from './children.ts';
+import type { Server } from './children.ts';
 
 /** Connections per measurement: enough that one garbage collection or scheduler tick is small in it. */
 const PER_MEASUREMENT = Number(process.env.BENCH_CONNECTIONS ?? 2500);
@@ -30,58 +28,7 @@ const WARM_UP = 300;
 const ROUNDS = 11;
 /** New connections a second for the paced rows: well below what either server can take here. */
 const PACED_RATE = 3000;
-const V8_FLAGS = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
-const here = new URL('.', import.meta.url).pathname;
 
-const V1 = '50524f58592054435034203139322e302e322e37203139322e302e322e32352034303030302032350d0a'; // PROXY TCP4 192.0.2.7 192.0.2.25 40000 25\r\n
-const V2 = '0d0a0d0a000d0a515549540a2111000cc0000207c000021909c40019';
-
-/** taskset pins a process to a CPU when there are two or more (Linux); otherwise nothing is pinned. */
-const pinning = availableParallelism() >= 2 && spawnSync('taskset', ['--version']).status === 0;
-const CLIENT_CPU = '0';
-const SERVER_CPU = String(availableParallelism() - 1);
-
-/** A child process spoken to in lines: each request line is answered by one line. */
-function lineChild(script: string, args: string[], cpu: string, env: NodeJS.ProcessEnv = {}) {
-  const command = [process.execPath, ...V8_FLAGS, `${here}${script}`, ...args];
-  const child: ChildProcessWithoutNullStreams = pinning
-    ? spawn('taskset', ['-c', cpu, ...command], { env: { ...process.env, ...env } })
-    : spawn(command[0]!, command.slice(1), { env: { ...process.env, ...env } });
-  child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-  let buffer = '';
-  const waiting: ((line: string) => void)[] = [];
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let nl;
-    while ((nl = buffer.indexOf('\n')) !== -1) {
-      waiting.shift()?.(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
-    }
-  });
-  const next = () => new Promise<string>((resolve) => waiting.push(resolve));
-  return {
-    next,
-    ask(line: string) {
-      const answer = next();
-      child.stdin.write(`${line}\n`);
-      return answer;
-    },
-    stop: () => child.kill(),
-  };
-}
-
-interface Server {
-  readonly port: number;
-  cpu(): Promise<number>;
-  stop(): void;
-}
-
-/** Starts bench/cpu-server.ts; `logLevel` goes to the real logger through PORTICO_LOG_LEVEL. */
-async function startServer(kind: 'bare' | 'bare-peer' | 'bare-peer-close' | 'direct' | 'proxy', logLevel = 'info'): Promise<Server> {
-  const child = lineChild('cpu-server.ts', [kind], SERVER_CPU, { PORTICO_LOG_LEVEL: logLevel });
-  const port = Number(await child.next());
-  return { port, cpu: () => child.ask('cpu').then(Number), stop: child.stop };
-}
 
 /** A server and the header its client sends; CPU µs per connection, one sample per measurement. */
 interface Side {
