@@ -77,16 +77,21 @@ function writesPlainJson(parent: Logger): boolean {
 export function connectionLines(parent: Logger): ConnectionLines {
   if (!writesPlainJson(parent)) return THROUGH_PINO;
   const levels = parent.levels.values;
-  const write = (log: Logger, level: 'info' | 'debug', fields: string, message: string) => {
+  // Each line is its level and time, the connection's bindings, its own fields, then these tails,
+  // which are the same for every connection (every piece added to a string costs an object).
+  const lineEnd = (parent as unknown as Internals)[end] as string;
+  const openTail = `,"msg":"${OPEN}"${lineEnd}`;
+  const closedTail = `","msg":"${CLOSED}"${lineEnd}`;
+  const write = (log: Logger, level: 'info' | 'debug', rest: string) => {
     const l = log as unknown as Internals;
-    const line = (l[lsCache] as string[])[levels[level]!]! + (l[time] as () => string)() + (l[chindings] as string) + fields + `,"msg":"${message}"` + (l[end] as string);
+    const line = (l[lsCache] as string[])[levels[level]!]! + (l[time] as () => string)() + (l[chindings] as string) + rest;
     (l[stream] as pino.DestinationStream).write(line);
   };
   return {
     open(log, level) {
       if (!log.isLevelEnabled(level)) return;
       if (pinoFormatting.hasSubscribers) THROUGH_PINO.open(log, level);
-      else write(log, level, '', OPEN);
+      else write(log, level, openTail);
     },
     closed(log, level, closing) {
       if (!log.isLevelEnabled(level)) return;
@@ -95,7 +100,7 @@ export function connectionLines(parent: Logger): ConnectionLines {
         return;
       }
       const { durationMs, bytesIn, bytesOut, reason } = closing;
-      write(log, level, `,"durationMs":${json(durationMs)},"bytesIn":${json(bytesIn)},"bytesOut":${json(bytesOut)},"reason":"${escapedForJson(reason)}"`, CLOSED);
+      write(log, level, `,"durationMs":${json(durationMs)},"bytesIn":${json(bytesIn)},"bytesOut":${json(bytesOut)},"reason":"${escapedForJson(reason)}${closedTail}`);
     },
   };
 }
