@@ -93,6 +93,17 @@ test('where pino would write something else, the lines go through pino', () => {
   }
 });
 
+test('a parent with a message prefix (child option msgPrefix) gets its lines through pino, prefixed', () => {
+  const { parent, lines, formatted } = parentLogger();
+  const prefixed = parent.child({}, { msgPrefix: '[edge] ' });
+  const log = connectionLogger(prefixed, connection);
+  const written = connectionLines(prefixed);
+  written.open(log, 'info');
+  written.closed(log, 'info', closing);
+  assert.deepEqual(lines.map((line) => JSON.parse(line).msg), ['[edge] connection open', '[edge] connection closed']);
+  assert.equal(formatted(), 2);
+});
+
 test("whoever traces pino's formatting (diagnostics_channel) sees these lines too", () => {
   const seen: unknown[] = [];
   const subscriber = { start: (message: unknown) => void seen.push(message), end() {}, asyncStart() {}, asyncEnd() {}, error() {} };

@@ -33,9 +33,12 @@ const THROUGH_PINO: ConnectionLines = {
 };
 
 type Internals = Record<symbol, unknown>;
-const symbols = pino.symbols as unknown as Record<string, symbol>;
-const sym = (name: string): symbol => symbols[name]!;
-const [lsCache, time, chindings, stream, end] = ['lsCacheSym', 'timeSym', 'chindingsSym', 'streamSym', 'endSym'].map(sym) as [symbol, symbol, symbol, symbol, symbol];
+const {
+  lsCacheSym, timeSym, chindingsSym, streamSym, endSym, hooksSym, formattersSym, serializersSym, stringifiersSym,
+  mixinSym, messageKeySym, nestedKeySym, needsMetadataGsym, wildcardFirstSym,
+} = pino.symbols;
+/** pino has it (a child's msgPrefix) but its types do not list it. */
+const msgPrefixSym = (pino.symbols as unknown as Record<string, symbol>).msgPrefixSym!;
 /** pino's own tracing of the lines it formats: whoever subscribes gets every line through pino. */
 const pinoFormatting = tracingChannel('pino_asJson');
 
@@ -46,21 +49,21 @@ const pinoFormatting = tracingChannel('pino_asJson');
  */
 function writesPlainJson(parent: Logger): boolean {
   const p = parent as unknown as Internals;
-  const hooks = p[sym('hooksSym')] as { logMethod?: unknown; streamWrite?: unknown } | undefined;
-  const formatters = p[sym('formattersSym')] as { log?: unknown } | undefined;
-  const serializers = (p[sym('serializersSym')] ?? {}) as Record<string, unknown>;
-  const stringifiers = (p[sym('stringifiersSym')] ?? {}) as Record<string | symbol, unknown>;
-  const destination = p[stream] as Internals | undefined;
+  const hooks = p[hooksSym] as { logMethod?: unknown; streamWrite?: unknown } | undefined;
+  const formatters = p[formattersSym] as { log?: unknown } | undefined;
+  const serializers = (p[serializersSym] ?? {}) as Record<string, unknown>;
+  const stringifiers = (p[stringifiersSym] ?? {}) as Record<string | symbol, unknown>;
+  const destination = p[streamSym] as Internals | undefined;
   return (
-    !p[sym('mixinSym')] &&
+    !p[mixinSym] &&
     !hooks?.logMethod &&
     !hooks?.streamWrite &&
     !formatters?.log &&
-    p[sym('messageKeySym')] === 'msg' &&
-    typeof p[sym('msgPrefixSym')] !== 'string' &&
-    !p[sym('nestedKeySym')] &&
-    destination?.[sym('needsMetadataGsym')] !== true &&
-    stringifiers[sym('wildcardFirstSym')] === undefined &&
+    p[messageKeySym] === 'msg' &&
+    typeof p[msgPrefixSym] !== 'string' &&
+    !p[nestedKeySym] &&
+    destination?.[needsMetadataGsym] !== true &&
+    stringifiers[wildcardFirstSym] === undefined &&
     KEYS.every((key) => serializers[key] === undefined && stringifiers[key] === undefined)
   );
 }
@@ -79,13 +82,13 @@ export function connectionLines(parent: Logger): ConnectionLines {
   const levels = parent.levels.values;
   // Each line is its level and time, the connection's bindings, its own fields, then these tails,
   // which are the same for every connection (every piece added to a string costs an object).
-  const lineEnd = (parent as unknown as Internals)[end] as string;
+  const lineEnd = (parent as unknown as Internals)[endSym] as string;
   const openTail = `,"msg":"${OPEN}"${lineEnd}`;
   const closedTail = `","msg":"${CLOSED}"${lineEnd}`;
   const write = (log: Logger, level: 'info' | 'debug', rest: string) => {
     const l = log as unknown as Internals;
-    const line = (l[lsCache] as string[])[levels[level]!]! + (l[time] as () => string)() + (l[chindings] as string) + rest;
-    (l[stream] as pino.DestinationStream).write(line);
+    const line = (l[lsCacheSym] as string[])[levels[level]!]! + (l[timeSym] as () => string)() + (l[chindingsSym] as string) + rest;
+    (l[streamSym] as pino.DestinationStream).write(line);
   };
   return {
     open(log, level) {
