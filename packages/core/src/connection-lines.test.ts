@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tracingChannel } from 'node:diagnostics_channel';
-import { pino } from 'pino';
-import type { Logger, LoggerOptions } from 'pino';
+import type { LoggerOptions } from 'pino';
 import { connectionLines } from './connection-lines.ts';
 import type { ConnectionClosing } from './connection-lines.ts';
 import { connectionLogger } from './connection-logger.ts';
+import { testParentLogger } from './test-support.ts';
 import { freezeConnectionInfo } from './connection.ts';
 
 const connection = freezeConnectionInfo({
@@ -13,39 +13,20 @@ const connection = freezeConnectionInfo({
   peer: { address: '127.0.0.1', port: 5000 }, via: 'proxy-v1', tls: null, peerIsTrustedProxy: true, openedAt: 0,
 });
 
-/** A parent made as the server makes one (base fields, redaction, a child of the root), plus `options`. */
-function parentLogger(options: LoggerOptions = {}): { parent: Logger; lines: string[]; formatted: () => number } {
-  const lines: string[] = [];
-  const root = pino(
-    { level: 'info', base: { app: 'portico' }, redact: ['password', 'authorization'], timestamp: () => ',"time":0', ...options },
-    { write: (line: string) => void lines.push(line) },
-  );
-  // Counts the lines pino formats itself, to tell which way a line went.
-  const asJson = pino.symbols.asJsonSym as unknown as symbol;
-  const internals = root as unknown as Record<symbol, (...args: unknown[]) => string>;
-  const original = internals[asJson]!;
-  let formatted = 0;
-  internals[asJson] = function (this: unknown, ...args: unknown[]) {
-    formatted++;
-    return original.apply(this, args);
-  };
-  return { parent: root.child({}), lines, formatted: () => formatted };
-}
-
 const closing: ConnectionClosing = { durationMs: 3, bytesIn: 28, bytesOut: 7, reason: 'client said QUIT' };
 
 /** The open and close lines of one connection, written by connectionLines and by pino's info(), and how many pino formatted. */
 function bothWays(options: LoggerOptions = {}, ending: ConnectionClosing = closing, level: 'info' | 'debug' = 'info') {
-  const ours = parentLogger(options);
+  const ours = testParentLogger(options);
   const lines = connectionLines(ours.parent);
   const log = connectionLogger(ours.parent, connection);
   lines.open(log, level);
   lines.closed(log, level, ending);
-  const pinos = parentLogger(options);
+  const pinos = testParentLogger(options);
   const pinoLog = connectionLogger(pinos.parent, connection);
   pinoLog[level]('connection open');
   pinoLog[level]({ ...ending }, 'connection closed');
-  return { ours: ours.lines, pinos: pinos.lines, formattedByPino: ours.formatted() };
+  return { ours: ours.lines, pinos: pinos.lines, formattedByPino: ours.formattedByPino() };
 }
 
 test("the open and close lines are pino's bytes, built without pino's formatting", () => {
@@ -94,14 +75,14 @@ test('where pino would write something else, the lines go through pino', () => {
 });
 
 test('a parent with a message prefix (child option msgPrefix) gets its lines through pino, prefixed', () => {
-  const { parent, lines, formatted } = parentLogger();
+  const { parent, lines, formattedByPino } = testParentLogger();
   const prefixed = parent.child({}, { msgPrefix: '[edge] ' });
   const log = connectionLogger(prefixed, connection);
   const written = connectionLines(prefixed);
   written.open(log, 'info');
   written.closed(log, 'info', closing);
   assert.deepEqual(lines.map((line) => JSON.parse(line).msg), ['[edge] connection open', '[edge] connection closed']);
-  assert.equal(formatted(), 2);
+  assert.equal(formattedByPino(), 2);
 });
 
 test("whoever traces pino's formatting (diagnostics_channel) sees these lines too", () => {

@@ -1,20 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import type { Logger } from 'pino';
 import { connectionLogger } from './connection-logger.ts';
+import { testParentLogger } from './test-support.ts';
 import { connectionLogFields, freezeConnectionInfo } from './connection.ts';
 import type { ConnectionInfo } from './connection.ts';
-
-/** A parent made as the server makes one (base fields, redaction, a child of the root), and the lines it wrote. */
-function parentLogger(): { parent: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const root = pino(
-    { level: 'info', base: { app: 'portico' }, redact: ['password', 'authorization'], timestamp: () => ',"time":0' },
-    { write: (line: string) => void lines.push(line) },
-  );
-  return { parent: root.child({ listenerGroup: 'smtp' }), lines };
-}
 
 function info(overrides: Partial<ConnectionInfo> = {}): ConnectionInfo {
   return freezeConnectionInfo({
@@ -26,8 +15,8 @@ function info(overrides: Partial<ConnectionInfo> = {}): ConnectionInfo {
 
 /** Logs the same two lines (one plain, one with fields) through pino's child and through ours. */
 function bothWays(connection: ConnectionInfo): { pinos: string[]; ours: string[] } {
-  const viaPino = parentLogger();
-  const viaOurs = parentLogger();
+  const viaPino = testParentLogger({}, { listenerGroup: 'smtp' });
+  const viaOurs = testParentLogger({}, { listenerGroup: 'smtp' });
   for (const [log, lines] of [
     [viaPino.parent.child(connectionLogFields(connection)), viaPino.lines],
     [connectionLogger(viaOurs.parent, connection), viaOurs.lines],
@@ -65,7 +54,7 @@ test('text that needs escaping (quotes, backslashes, control characters, non-ASC
 });
 
 test("a plain connection reads tls none; the logger's level, bindings() and children work as pino's do", () => {
-  const { parent, lines } = parentLogger();
+  const { parent, lines } = testParentLogger({}, { listenerGroup: 'smtp' });
   const log = connectionLogger(parent, info({ tls: null, via: 'direct' }));
   assert.equal(log.bindings().tls, 'none');
   assert.equal(log.bindings().via, 'direct');
