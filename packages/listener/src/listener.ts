@@ -8,6 +8,7 @@ import { ConnectionLimits } from './limits.ts';
 import { OpenConnections } from './open-connections.ts';
 import { HeaderDeadlines } from './header-deadlines.ts';
 import { acceptConnection } from './accept.ts';
+import { settleAsyncContextFrames } from './async-context.ts';
 import type { ListenerContext } from './accept.ts';
 import { formatHostPort, parseBindAddress } from './bind-address.ts';
 import { ERR_ADDRESS_IN_USE, ERR_BIND_ADDRESS, ERR_LISTEN, ERR_TLS_CONTEXT_MISSING } from './errors.ts';
@@ -45,6 +46,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   if (options.tls.implicit && !options.tls.secureContext) throw ERR_TLS_CONTEXT_MISSING(options.id);
   const binds = options.bind.map((text) => parseBindAddress(text) ?? ERR_BIND_ADDRESS(options.id, text));
   for (const bind of binds) if (bind instanceof Error) throw bind;
+  settleAsyncContextFrames();
 
   const open = new OpenConnections();
   const connectionParentLogger = options.logger.child({});
