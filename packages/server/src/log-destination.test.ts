@@ -41,6 +41,14 @@ test('lines reaching maxChars are written at once, without waiting', (t) => {
   assert.equal(written(path), '0123456789\nabcdefghij\n');
 });
 
+test('text beyond ASCII is written as UTF-8, each character whole', (t) => {
+  const { path, destination } = batchedToFile(t, 1000);
+  destination.write('{"msg":"réponse"}\n');
+  destination.write('{"client":"€ 😀 \\ud800"}\n');
+  destination.flushSync();
+  assert.deepEqual(readFileSync(path), Buffer.from('{"msg":"réponse"}\n{"client":"€ 😀 \\ud800"}\n', 'utf8'));
+});
+
 // A process that writes a line and then ends as given: the line must be in the file.
 const script = (path: string, ending: string) => `
   import { batchedDestination } from ${JSON.stringify(new URL('./log-destination.ts', import.meta.url).href)};
