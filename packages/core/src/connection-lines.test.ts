@@ -1,6 +1,7 @@
-import { test } from 'node:test';
+import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { tracingChannel } from 'node:diagnostics_channel';
+import { pino } from 'pino';
 import type { LoggerOptions } from 'pino';
 import { connectionLines } from './connection-lines.ts';
 import type { ConnectionClosing } from './connection-lines.ts';
@@ -39,6 +40,26 @@ test("the open and close lines are pino's bytes, built without pino's formatting
     peer: '127.0.0.1:5000', via: 'proxy-v1', tls: 'none', durationMs: 3, bytesIn: 28, bytesOut: 7, reason: 'client said QUIT',
     msg: 'connection closed',
   });
+});
+
+test("with pino's default time (epoch milliseconds), each line has the time it was written, as pino's", (t) => {
+  t.after(() => mock.timers.reset());
+  mock.timers.enable({ apis: ['Date'], now: 1_765_000_000_000 });
+  const timeOf = (line: string) => JSON.parse(line).time as number;
+  const ours = testParentLogger({ timestamp: pino.stdTimeFunctions.epochTime });
+  const pinos = testParentLogger({ timestamp: pino.stdTimeFunctions.epochTime });
+  const lines = connectionLines(ours.parent);
+  const log = connectionLogger(ours.parent, connection);
+  const pinoLog = connectionLogger(pinos.parent, connection);
+  // Two lines in one millisecond, then one in the next, and one much later.
+  for (const step of [0, 0, 1, 86_400_000]) {
+    mock.timers.tick(step);
+    lines.open(log, 'info');
+    pinoLog.info('connection open');
+  }
+  assert.deepEqual(ours.lines, pinos.lines);
+  assert.equal(ours.formattedByPino(), 0);
+  assert.deepEqual(ours.lines.map(timeOf), [1_765_000_000_000, 1_765_000_000_000, 1_765_000_000_001, 1_765_086_400_001]);
 });
 
 test('a reason that needs escaping, a number that is not finite, and debug level come out as pino writes them', () => {

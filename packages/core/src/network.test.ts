@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalAddress, parseNetwork, NetworkList } from './network.ts';
+import { canonicalAddress, canonicalSocketAddress, parseNetwork, NetworkList } from './network.ts';
 
 test('canonical addresses', () => {
   assert.equal(canonicalAddress('192.0.2.1'), '192.0.2.1');
@@ -37,4 +37,24 @@ test('NetworkList matches IPv4-mapped peers against IPv4 networks and never acro
   // Other spellings of a mapped address still match; non-canonical IPv4 never does.
   assert.ok(list.has('::FFFF:7f00:5'));
   for (const lenient of ['127.1', '0x7f.0.0.1', '0177.0.0.1', '127.000.0.1', '::ffff:127.1']) assert.ok(!list.has(lenient), lenient);
+});
+
+// Both keep their last answer (a proxy's address comes again and again): the same question must get
+// the same answer whether it is asked twice in a row or after others.
+test('NetworkList.has answers a repeated address as it did the first time', () => {
+  const list = NetworkList.parse(['127.0.0.0/8']);
+  const asked: [string, boolean][] = [
+    ['127.0.0.1', true], ['127.0.0.1', true], ['192.0.2.1', false], ['192.0.2.1', false],
+    ['127.0.0.1', true], ['', false], ['', false], ['::ffff:127.0.0.9', true], ['::ffff:127.0.0.9', true],
+  ];
+  for (const [address, inside] of asked) assert.equal(list.has(address), inside, address);
+  assert.equal(new NetworkList([]).has('127.0.0.1'), false, 'a list of its own, not the last one asked');
+});
+
+test('canonicalSocketAddress answers a repeated address as it did the first time', () => {
+  const asked: [string | undefined, string][] = [
+    ['::ffff:192.0.2.1', '192.0.2.1'], ['::ffff:192.0.2.1', '192.0.2.1'], ['2001:DB8:0:0::1', '2001:db8::1'],
+    ['2001:DB8:0:0::1', '2001:db8::1'], ['192.0.2.7', '192.0.2.7'], [undefined, ''], ['192.0.2.7', '192.0.2.7'],
+  ];
+  for (const [address, canonical] of asked) assert.equal(canonicalSocketAddress(address), canonical, address);
 });

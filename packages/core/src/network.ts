@@ -49,10 +49,21 @@ export function canonicalAddress(text: string): string | undefined {
   return parsed.toString();
 }
 
+/**
+ * The last address canonicalSocketAddress was given, and its answer: behind a proxy, nearly every
+ * connection's peer is one of a few addresses, and comparing is cheaper than parsing again.
+ */
+let lastSocketAddress = '';
+let lastCanonical = '';
+
 /** Canonical form of an address the kernel reported (always well-formed; maps ::ffff:a.b.c.d). */
 export function canonicalSocketAddress(text: string | undefined): string {
   if (!text) return '';
-  return canonicalAddress(text) ?? text.toLowerCase();
+  if (text === lastSocketAddress) return lastCanonical;
+  const canonical = canonicalAddress(text) ?? text.toLowerCase();
+  lastSocketAddress = text;
+  lastCanonical = canonical;
+  return canonical;
 }
 
 export type NetworkParse = { ok: true; network: Network } | { ok: false; reason: string };
@@ -115,7 +126,22 @@ export class NetworkList {
     return this.networks.length === 0;
   }
 
+  /**
+   * Whether the address is in one of the networks. The last answer is kept: behind a proxy, nearly
+   * every connection's peer is the same address, and comparing is cheaper than parsing again.
+   */
   has(addressText: string): boolean {
+    if (addressText === this.#lastAddress) return this.#lastAnswer;
+    const answer = this.#contains(addressText);
+    this.#lastAddress = addressText;
+    this.#lastAnswer = answer;
+    return answer;
+  }
+
+  #lastAddress = '';
+  #lastAnswer = false;
+
+  #contains(addressText: string): boolean {
     if (this.networks.length === 0 || !addressText) return false;
     // Fast path: the peer of nearly every connection is a plain or mapped dotted quad.
     const ipv4 = parseIpv4OrMapped(addressText);
