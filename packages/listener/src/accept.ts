@@ -12,7 +12,7 @@ import type { AcceptedConnection, ConnectionInfo, ConnectionLines, Endpoint, Ver
 import type { ListenerOptions } from './options.ts';
 import type { ConnectionLimits } from './limits.ts';
 import { readProxyHeader } from './read-proxy-header.ts';
-import type { HeaderOutcome } from './read-proxy-header.ts';
+import type { HeaderOutcome, HeaderWait } from './read-proxy-header.ts';
 import { guardAgainstUntrustedHeader } from './untrusted-guard.ts';
 import { tlsStateFromProxy, tlsStateOfSocket } from './tls-state.ts';
 import { firstChunk, handshake } from './tls-handshake.ts';
@@ -112,7 +112,7 @@ export function acceptConnection(socket: Socket, context: ListenerContext, bound
     // One listener for all the bookkeeping rather than one per concern.
     socket.on('close', () => setup.closed());
     if (options.proxy.mode === 'proxy-protocol' && setup.peerIsTrusted) {
-      readProxyHeader(socket, context.headerDeadlines, (outcome) => setup.headerRead(outcome));
+      setup.headerWait = readProxyHeader(socket, context.headerDeadlines, (outcome) => setup.headerRead(outcome));
     } else {
       setup.describe({ client: peer, via: 'direct' }, undefined);
     }
@@ -133,6 +133,8 @@ class ConnectionSetup {
   #countedClient: string | undefined = undefined;
   log: Logger | undefined = undefined;
   reason = 'closed';
+  /** Set while a PROXY header is read: told when the socket closes first. */
+  headerWait: HeaderWait | undefined = undefined;
   /** Health checks (PROXY v2 LOCAL) log their open and close lines at debug, everything else at info. */
   #level: 'info' | 'debug' = 'info';
 
@@ -162,9 +164,11 @@ class ConnectionSetup {
       this.context.connectionLines.closed(this.log, this.#level, closing);
     }
     releaseListeners.call(socket);
+    this.headerWait?.socketClosed();
   }
 
   headerRead(outcome: HeaderOutcome): void {
+    this.headerWait = undefined;
     try {
       if (outcome.kind !== 'header') {
         refuseForHeader(this.socket, outcome, this.peer, this.context.options);

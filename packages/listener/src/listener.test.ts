@@ -222,6 +222,43 @@ test('a trusted peer that sends no header at all gets the timeout error (nothing
   assert.equal(await readAll(socket), ERRORS.proxyTimeout);
 });
 
+/** Resolves with the first log line that matches, already written or yet to come. */
+function logged(h: Harness, matches: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  const found = h.logs.find(matches);
+  if (found) return Promise.resolve(found);
+  return new Promise((resolve) => {
+    const push = h.logs.push.bind(h.logs);
+    h.logs.push = (...lines) => {
+      const count = push(...lines);
+      const hit = lines.find(matches);
+      if (hit) {
+        h.logs.push = push;
+        resolve(hit);
+      }
+      return count;
+    };
+  });
+}
+
+test('a trusted peer that closes before its header is complete: logged at debug, counted out, never timed out later', { timeout: 10_000 }, async () => {
+  const h = await harness({ timeoutMs: 150 });
+  const early = await open(h.port);
+  const earlyPort = early.localPort;
+  early.end('PROXY TCP4 192.0.2.7');
+  const line = await logged(h, (l) => l.msg === 'trusted peer closed the connection before a PROXY header');
+  assert.equal(line.level, 20);
+  assert.equal(line.peer, `127.0.0.1:${earlyPort}`);
+  assert.equal(h.listener.activeConnections, 0);
+  // Deadlines expire in the order they were set: once a later connection is timed out, the early
+  // one's deadline is past too, and it must not have fired.
+  const late = await open(h.port);
+  const latePort = late.localPort;
+  assert.equal(await readAll(late), ERRORS.proxyTimeout);
+  const timedOut = h.logs.filter((l) => String(l.msg).startsWith('no PROXY protocol header'));
+  assert.deepEqual(timedOut.map((l) => l.peer), [`127.0.0.1:${latePort}`]);
+  assert.equal(h.connections.length, 0);
+});
+
 test('a malformed header from a trusted peer is refused and the reason logged', async () => {
   const h = await harness({});
   const socket = await open(h.port);

@@ -9,11 +9,18 @@ export type HeaderOutcome =
   | { readonly kind: 'malformed'; readonly reason: string }
   | { readonly kind: 'closed' };
 
+/** A header being waited for; the caller reports the socket's 'close' through it. */
+export interface HeaderWait {
+  /** Ends the wait with a 'closed' outcome, unless it has ended already. */
+  socketClosed(): void;
+}
+
 /**
  * Reads a PROXY header from a trusted peer with an absolute deadline (not an idle timer: a proxy
  * that trickles bytes must not keep the socket forever), then calls `done` once, with nothing
  * consumed beyond the header: the bytes after it come back as `rest`. The caller keeps an 'error'
- * listener on the socket; an error destroys it, and the 'close' that follows ends the wait. A
+ * listener on the socket (an error destroys it) and a 'close' listener, which calls `socketClosed`
+ * on the returned wait: one 'close' listener per socket rather than two, added and removed. A
  * callback, not a promise: it runs for nearly every connection of a proxied listener, and the header
  * nearly always comes in the first read, so the caller goes on in that same turn.
  *
@@ -21,13 +28,15 @@ export type HeaderOutcome =
  * reader or pauses the socket, or later bytes are lost. Not pausing here spares the common case (the
  * protocol takes the socket in that same turn) a pause and a resume, and the tick a resume takes.
  */
-export function readProxyHeader(socket: Socket, deadlines: HeaderDeadlines, done: (outcome: HeaderOutcome) => void): void {
+export function readProxyHeader(socket: Socket, deadlines: HeaderDeadlines, done: (outcome: HeaderOutcome) => void): HeaderWait {
   const reader = new ProxyHeaderReader();
   let bytesSeen = 0;
+  let waiting = true;
   const finish = (outcome: HeaderOutcome) => {
+    if (!waiting) return;
+    waiting = false;
     deadlines.cancel(deadline);
     socket.off('data', onData);
-    socket.off('close', onClose);
     done(outcome);
   };
   const onData = (chunk: Buffer) => {
@@ -36,8 +45,7 @@ export function readProxyHeader(socket: Socket, deadlines: HeaderDeadlines, done
     if (step.state === 'done') finish({ kind: 'header', header: step.header, rest: step.rest });
     else if (step.state === 'malformed') finish({ kind: 'malformed', reason: step.reason });
   };
-  const onClose = () => finish({ kind: 'closed' });
   const deadline = deadlines.start(() => finish({ kind: 'timeout', bytesSeen }));
   socket.on('data', onData);
-  socket.on('close', onClose);
+  return { socketClosed: () => finish({ kind: 'closed' }) };
 }
