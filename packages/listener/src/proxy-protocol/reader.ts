@@ -23,6 +23,8 @@ type Evaluation =
   | Malformed;
 
 const INCOMPLETE: { state: 'incomplete' } = { state: 'incomplete' };
+/** `rest` when the chunk ended with the header, as it nearly always does: no view made for nothing. */
+const NO_BYTES = Buffer.alloc(0);
 
 function evaluate(buf: Buffer, avail: number): Evaluation {
   if (avail === 0) return INCOMPLETE;
@@ -59,7 +61,8 @@ export class ProxyHeaderReader {
       const step = evaluate(chunk, chunk.length);
       if (step.state === 'done') {
         this.result = step;
-        return { state: 'done', header: step.header, rest: chunk.subarray(step.header.length) };
+        const rest = step.header.length === chunk.length ? NO_BYTES : chunk.subarray(step.header.length);
+        return { state: 'done', header: step.header, rest };
       }
       if (step.state === 'malformed') {
         this.result = step;
