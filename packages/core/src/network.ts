@@ -50,20 +50,26 @@ export function canonicalAddress(text: string): string | undefined {
 }
 
 /**
- * The last address canonicalSocketAddress was given, and its answer: behind a proxy, nearly every
- * connection's peer is one of a few addresses, and comparing is cheaper than parsing again.
+ * `answer`, keeping its last address and answer: behind a proxy nearly every connection's peer is
+ * the same address, and comparing two strings is cheaper than parsing one again.
  */
-let lastSocketAddress = '';
-let lastCanonical = '';
+function keepingLastAnswer<T>(answer: (address: string) => T): (address: string) => T {
+  let lastAddress: string | undefined;
+  let lastAnswer: T;
+  return (address) => {
+    if (address !== lastAddress) {
+      lastAnswer = answer(address);
+      lastAddress = address;
+    }
+    return lastAnswer;
+  };
+}
+
+const canonicalOfSocketAddress = keepingLastAnswer((text) => canonicalAddress(text) ?? text.toLowerCase());
 
 /** Canonical form of an address the kernel reported (always well-formed; maps ::ffff:a.b.c.d). */
 export function canonicalSocketAddress(text: string | undefined): string {
-  if (!text) return '';
-  if (text === lastSocketAddress) return lastCanonical;
-  const canonical = canonicalAddress(text) ?? text.toLowerCase();
-  lastSocketAddress = text;
-  lastCanonical = canonical;
-  return canonical;
+  return text ? canonicalOfSocketAddress(text) : '';
 }
 
 export type NetworkParse = { ok: true; network: Network } | { ok: false; reason: string };
@@ -126,20 +132,12 @@ export class NetworkList {
     return this.networks.length === 0;
   }
 
-  /**
-   * Whether the address is in one of the networks. The last answer is kept: behind a proxy, nearly
-   * every connection's peer is the same address, and comparing is cheaper than parsing again.
-   */
+  /** Whether the address is in one of the networks. */
   has(addressText: string): boolean {
-    if (addressText === this.#lastAddress) return this.#lastAnswer;
-    const answer = this.#contains(addressText);
-    this.#lastAddress = addressText;
-    this.#lastAnswer = answer;
-    return answer;
+    return this.#has(addressText);
   }
 
-  #lastAddress = '';
-  #lastAnswer = false;
+  readonly #has = keepingLastAnswer((address) => this.#contains(address));
 
   #contains(addressText: string): boolean {
     if (this.networks.length === 0 || !addressText) return false;

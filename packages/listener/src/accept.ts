@@ -133,7 +133,7 @@ class ConnectionSetup {
   #countedClient: string | undefined = undefined;
   log: Logger | undefined = undefined;
   reason = 'closed';
-  /** Set while a PROXY header is read: told when the socket closes first. */
+  /** The PROXY header wait of a trusted peer: told when the socket closes (a no-op once it has ended). */
   headerWait: HeaderWait | undefined = undefined;
   /** Health checks (PROXY v2 LOCAL) log their open and close lines at debug, everything else at info. */
   #level: 'info' | 'debug' = 'info';
@@ -168,7 +168,6 @@ class ConnectionSetup {
   }
 
   headerRead(outcome: HeaderOutcome): void {
-    this.headerWait = undefined;
     try {
       if (outcome.kind !== 'header') {
         refuseForHeader(this.socket, outcome, this.peer, this.context.options);

@@ -6,7 +6,7 @@
  * immediate it runs), and then swaps the prototype of the class that every `process.nextTick`,
  * every tick run and every timer consults. When the swap comes after those functions were optimized
  * (a listener's first timer can come after its first thousand connections), they are optimized
- * again with generic property loads, and stay so: about 30 more inline-cache misses and 4.5 K more
+ * again with generic property loads, and stay so: about 30 more inline-cache misses and 4-7 K more
  * instructions per connection (see "Cost per connection" in the README). Asked before the first
  * connection, the swap costs nothing.
  */

@@ -254,8 +254,12 @@ test('a trusted peer that closes before its header is complete: logged at debug,
   const late = await open(h.port);
   const latePort = late.localPort;
   assert.equal(await readAll(late), ERRORS.proxyTimeout);
+  await h.listener.drained(); // the server's side of it has closed too
   const timedOut = h.logs.filter((l) => String(l.msg).startsWith('no PROXY protocol header'));
   assert.deepEqual(timedOut.map((l) => l.peer), [`127.0.0.1:${latePort}`]);
+  // The late one's wait ended with its timeout: its close is not one more outcome.
+  const closedEarly = h.logs.filter((l) => l.msg === 'trusted peer closed the connection before a PROXY header');
+  assert.deepEqual(closedEarly.map((l) => l.peer), [`127.0.0.1:${earlyPort}`]);
   assert.equal(h.connections.length, 0);
 });
 

@@ -35,8 +35,8 @@ let exitHookInstalled = false;
  * only SIGKILL or an abort can lose the last `maxDelayMs` of lines. sonic-boom does the writing
  * (partial writes, EAGAIN on a non-blocking pipe). It is handed bytes, converted once here: given a
  * string, it measures it in UTF-8 twice and converts it twice (once to write it, once more to see
- * what is left), about 1.9 K instructions a connection (callgrind, 3000 connections of the listener
- * benchmark's server).
+ * what is left), about 1.7-1.9 K instructions a connection (callgrind, the listener benchmark's
+ * server).
  */
 export function batchedDestination(dest: number | string = 1, batch: BatchOptions = DEFAULT_BATCH): BatchedDestination {
   const stream = pino.destination({ dest, sync: true, contentMode: 'buffer' }) as unknown as ByteStream;
