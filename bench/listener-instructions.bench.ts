@@ -1,0 +1,131 @@
+// Instructions per connection: the servers of listener-cpu.bench.ts run under valgrind's callgrind,
+// which counts the instructions the server's main thread runs in user space. On a shared VM the CPU
+// rows of listener-cpu move by several percent from run to run; these counts repeat to about 1%, so
+// they show what a change to the listener did where the CPU rows cannot. They say nothing about the
+// kernel's share (the larger one: accept, reads, close), nor about cache misses.
+//
+// Garbage collection is reported apart: it comes in steps of thousands of connections, so whether
+// one falls into the counted window moves the total by several thousand instructions a connection.
+// Needs valgrind (Debian: apt-get install valgrind); without it, says so and measures nothing.
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lineChild, CLIENT_CPU, V2, V8_FLAGS } from './children.ts';
+import type { ServerKind } from './children.ts';
+
+const WARM_UP = 3000;
+const MEASURED = Number(process.env.BENCH_CONNECTIONS ?? 3000);
+
+interface Row {
+  readonly name: string;
+  readonly kind: ServerKind;
+  readonly logLevel?: string;
+  readonly header: string;
+}
+
+const ROWS: Row[] = [
+  { name: 'bare net.Server, no header', kind: 'bare', header: '' },
+  { name: 'bare net.Server, PROXY v2 bytes', kind: 'bare', header: V2 },
+  { name: "bare + getpeername + a 'close' listener", kind: 'bare-peer-close', header: '' },
+  { name: 'Portico, direct, log level info', kind: 'direct', header: '' },
+  { name: 'Portico, direct, log level warn', kind: 'direct', logLevel: 'warn', header: '' },
+  { name: 'Portico, PROXY v2 from trusted peer, info', kind: 'proxy', header: V2 },
+];
+
+/** V8's and the heap's functions, as callgrind_annotate names them: the garbage collector's work. */
+const GARBAGE_COLLECTION =
+  /Scaveng|MarkCompact|Marking|Sweep|Evacuat|GCTracer|Heap::Collect|Heap::Perform|RootMarking|IterateObjectCache|StringTableCleaner|RememberedSet|PointersUpdating|BodyDescriptorBase::Iterate|SizeFromMap|Heap::Iterate|HeapObjectAndSlot|LiveObjectVisitor|ClearNonLive|WeakReferences|ConcurrentMarking|heap::base/;
+/** Lines of callgrind_annotate's per-function list that are whole call chains, not one function's own work. */
+const OUTER_FRAMES = /__libc_start_main|\(below main\)|ld-linux|node::Start|NodeMainInstance|SpinEventLoop|:main \[/;
+
+const here = new URL('.', import.meta.url).pathname;
+const installed = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+
+/** The main thread's instructions in a callgrind dump: in all, and in the garbage collector. */
+function instructions(dump: string): { total: number; garbageCollection: number } {
+  const annotated = spawnSync('callgrind_annotate', ['--threshold=100', dump], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout;
+  let total = 0;
+  let garbageCollection = 0;
+  for (const line of annotated.split('\n')) {
+    const match = /^\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)$/.exec(line);
+    if (!match) continue;
+    const count = Number(match[1]!.replaceAll(',', ''));
+    const name = match[2]!;
+    if (name.includes('PROGRAM TOTALS')) total = count;
+    else if (!OUTER_FRAMES.test(name) && GARBAGE_COLLECTION.test(name)) garbageCollection += count;
+  }
+  return { total, garbageCollection };
+}
+
+/** Starts bench/cpu-server.ts under callgrind; resolves with the process and its port. */
+function startCounted(row: Row, outFile: string): Promise<{ server: ChildProcessWithoutNullStreams; port: number }> {
+  const server = spawn(
+    'valgrind',
+    ['--tool=callgrind', '--separate-threads=yes', '--smc-check=all-non-file', `--callgrind-out-file=${outFile}`,
+      process.execPath, ...V8_FLAGS, `${here}cpu-server.ts`, row.kind],
+    { env: { ...process.env, PORTICO_LOG_LEVEL: row.logLevel ?? 'info' } },
+  );
+  return new Promise((resolve, reject) => {
+    let text = '';
+    server.stdout.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const nl = text.indexOf('\n');
+      if (nl !== -1) resolve({ server, port: Number(text.slice(0, nl)) });
+    });
+    server.on('exit', (code) => reject(new Error(`valgrind exited (${code}) before the server listened`)));
+  });
+}
+
+export async function run(): Promise<string[]> {
+  if (!installed('valgrind') || !installed('callgrind_control') || !installed('callgrind_annotate')) {
+    return ['Not measured: valgrind (callgrind) is not installed (Debian: apt-get install valgrind).'];
+  }
+  const client = lineChild('cpu-client.ts', [], CLIENT_CPU);
+  const dir = mkdtempSync(join(tmpdir(), 'portico-callgrind-'));
+  const counted = new Map<Row, { total: number; garbageCollection: number }>();
+  try {
+    for (const [index, row] of ROWS.entries()) {
+      const outFile = join(dir, `row${index}`);
+      const { server, port } = await startCounted(row, outFile);
+      try {
+        const connections = (count: number) => client.ask(`${port} ${count} ${row.header || '-'}`);
+        await connections(WARM_UP);
+        spawnSync('callgrind_control', ['-z', String(server.pid)]);
+        await connections(MEASURED);
+        spawnSync('callgrind_control', ['-d', String(server.pid)]);
+        // The first dump, first thread: the main thread's counts since the counters were zeroed.
+        const { total, garbageCollection } = instructions(`${outFile}.1-01`);
+        counted.set(row, { total: total / MEASURED, garbageCollection: garbageCollection / MEASURED });
+      } finally {
+        // It writes its last counts as it exits: wait, so that the directory can go.
+        const exited = once(server, 'exit');
+        server.kill();
+        await exited;
+      }
+    }
+  } finally {
+    client.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const withoutGc = (row: Row) => counted.get(row)!.total - counted.get(row)!.garbageCollection;
+  const bareWith = (header: string) => withoutGc(ROWS.find((r) => r.kind === 'bare' && r.header === header)!);
+  const k = (n: number) => `${(n / 1000).toFixed(1)} K`;
+  return [
+    `Main-thread instructions per connection in user space (valgrind --tool=callgrind), ${MEASURED} connections ` +
+      `after ${WARM_UP} of warm-up, 32 at a time; garbage collection apart (it comes in steps)`,
+    `| ${'server'.padEnd(42)} | without GC | vs bare (same bytes) | GC in the window |`,
+    `|${'-'.repeat(44)}|------------|----------------------|------------------|`,
+    ...ROWS.map((row) => {
+      const { garbageCollection } = counted.get(row)!;
+      return (
+        `| ${row.name.padEnd(42)} | ${k(withoutGc(row)).padStart(10)} | ` +
+        `${`${(withoutGc(row) / bareWith(row.header)).toFixed(2)}x`.padStart(20)} | ${k(garbageCollection).padStart(16)} |`
+      );
+    }),
+  ];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) for (const line of await run()) console.log(line);
