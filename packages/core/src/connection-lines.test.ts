@@ -120,3 +120,21 @@ test("whoever traces pino's formatting (diagnostics_channel) sees these lines to
     channel.unsubscribe(subscriber);
   }
 });
+
+test("a subscriber to any one channel pino's tracing publishes on (start, end, error) gets the lines through pino", () => {
+  const channel = tracingChannel('pino_asJson');
+  for (const name of ['start', 'end', 'error'] as const) {
+    const seen: unknown[] = [];
+    const listen = (message: unknown) => void seen.push(message);
+    channel[name].subscribe(listen);
+    try {
+      const { ours, pinos, formattedByPino } = bothWays();
+      assert.deepEqual(ours, pinos, name);
+      assert.equal(formattedByPino, 2, name);
+      if (name !== 'error') assert.equal(seen.length, 4, `${name}: two lines each way`);
+    } finally {
+      channel[name].unsubscribe(listen);
+    }
+  }
+  assert.equal(bothWays().formattedByPino, 0, 'with nobody listening, the lines are built without pino again');
+});
