@@ -21,25 +21,36 @@ export const pinning = availableParallelism() >= 2 && spawnSync('taskset', ['--v
 export const CLIENT_CPU = '0';
 export const SERVER_CPU = String(availableParallelism() - 1);
 
-/** A child process spoken to in lines: each request line is answered by one line. */
-export function lineChild(script: string, args: string[], cpu: string, env: NodeJS.ProcessEnv = {}) {
-  const command = [process.execPath, ...V8_FLAGS, `${here}${script}`, ...args];
+/**
+ * A child process spoken to in lines: each request line is answered by one line. `prefix` runs the
+ * script under another program (valgrind). A child that exits fails whatever is still waiting.
+ */
+export function lineChild(script: string, args: string[], cpu: string, env: NodeJS.ProcessEnv = {}, prefix: string[] = []) {
+  const command = [...prefix, process.execPath, ...V8_FLAGS, `${here}${script}`, ...args];
   const child: ChildProcessWithoutNullStreams = pinning
     ? spawn('taskset', ['-c', cpu, ...command], { env: { ...process.env, ...env } })
     : spawn(command[0]!, command.slice(1), { env: { ...process.env, ...env } });
   child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   let buffer = '';
-  const waiting: ((line: string) => void)[] = [];
+  const waiting: { resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
   child.stdout.on('data', (chunk: Buffer) => {
     buffer += chunk.toString();
     let nl;
     while ((nl = buffer.indexOf('\n')) !== -1) {
-      waiting.shift()?.(buffer.slice(0, nl));
+      waiting.shift()?.resolve(buffer.slice(0, nl));
       buffer = buffer.slice(nl + 1);
     }
   });
-  const next = () => new Promise<string>((resolve) => waiting.push(resolve));
+  const exited = new Promise<void>((resolve) =>
+    child.on('exit', (code, signal) => {
+      for (const waiter of waiting.splice(0)) waiter.reject(new Error(`${script} exited (${signal ?? code}) before answering`));
+      resolve();
+    }),
+  );
+  const next = () => new Promise<string>((resolve, reject) => waiting.push({ resolve, reject }));
   return {
+    /** The process id (taskset execs its command, so this is the script's process, or valgrind's). */
+    pid: child.pid!,
     next,
     ask(line: string) {
       const answer = next();
@@ -47,10 +58,37 @@ export function lineChild(script: string, args: string[], cpu: string, env: Node
       return answer;
     },
     stop: () => child.kill(),
+    /** Resolves once the process has exited (after stop(), or by itself). */
+    exited,
   };
 }
 
 export type ServerKind = 'bare' | 'bare-peer' | 'bare-peer-close' | 'direct' | 'proxy';
+
+/** A server a per-connection benchmark measures: its kind, log level and the header its client sends (hex; '' for none). */
+export interface ServerRow {
+  readonly name: string;
+  readonly kind: ServerKind;
+  readonly logLevel?: string;
+  readonly header: string;
+}
+
+/** The rows the per-connection benchmarks choose from. */
+export const ROW = {
+  bare: { name: 'bare net.Server, no header', kind: 'bare', header: '' },
+  bareV1: { name: 'bare net.Server, PROXY v1 bytes', kind: 'bare', header: V1 },
+  bareV2: { name: 'bare net.Server, PROXY v2 bytes', kind: 'bare', header: V2 },
+  floor: { name: "bare + getpeername + a 'close' listener", kind: 'bare-peer-close', header: '' },
+  directInfo: { name: 'Portico, direct, log level info', kind: 'direct', header: '' },
+  directWarn: { name: 'Portico, direct, log level warn', kind: 'direct', logLevel: 'warn', header: '' },
+  proxyV1: { name: 'Portico, PROXY v1 from trusted peer, info', kind: 'proxy', header: V1 },
+  proxyV2: { name: 'Portico, PROXY v2 from trusted peer, info', kind: 'proxy', header: V2 },
+} as const satisfies Record<string, ServerRow>;
+
+/** The bare row among `rows` that receives `header`: what a row is compared with. */
+export function bareRowFor(rows: readonly ServerRow[], header: string): ServerRow {
+  return rows.find((row) => row.kind === 'bare' && row.header === header)!;
+}
 
 export interface Server {
   readonly port: number;

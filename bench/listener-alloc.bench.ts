@@ -4,32 +4,17 @@
 // about 2%), so it shows what a change to the listener did even where the CPU rows cannot. It
 // matters for CPU too: allocating costs time (about 0.5 ns a byte on the VM this was built on), and
 // everything allocated is memory the CPU's caches had to make room for.
-import { lineChild, startServer, CLIENT_CPU, V1, V2 } from './children.ts';
-import type { ServerKind } from './children.ts';
+import { lineChild, startServer, bareRowFor, CLIENT_CPU, ROW } from './children.ts';
+import type { ServerRow } from './children.ts';
 
 const WARM_UP = 5000;
 const MEASURED = Number(process.env.BENCH_CONNECTIONS ?? 20_000);
 
-interface Row {
-  readonly name: string;
-  readonly kind: ServerKind;
-  readonly logLevel?: string;
-  readonly header: string;
-}
-
-const ROWS: Row[] = [
-  { name: 'bare net.Server, no header', kind: 'bare', header: '' },
-  { name: 'bare net.Server, PROXY v1 bytes', kind: 'bare', header: V1 },
-  { name: 'bare net.Server, PROXY v2 bytes', kind: 'bare', header: V2 },
-  { name: 'Portico, direct, log level info', kind: 'direct', header: '' },
-  { name: 'Portico, direct, log level warn', kind: 'direct', logLevel: 'warn', header: '' },
-  { name: 'Portico, PROXY v1 from trusted peer, info', kind: 'proxy', header: V1 },
-  { name: 'Portico, PROXY v2 from trusted peer, info', kind: 'proxy', header: V2 },
-];
+const ROWS: ServerRow[] = [ROW.bare, ROW.bareV1, ROW.bareV2, ROW.directInfo, ROW.directWarn, ROW.proxyV1, ROW.proxyV2];
 
 export async function run(): Promise<string[]> {
   const client = lineChild('cpu-client.ts', [], CLIENT_CPU);
-  const perConnection = new Map<Row, number>();
+  const perConnection = new Map<ServerRow, number>();
   try {
     for (const row of ROWS) {
       const server = await startServer(row.kind, row.logLevel);
@@ -46,7 +31,6 @@ export async function run(): Promise<string[]> {
   } finally {
     client.stop();
   }
-  const bareWith = (header: string) => perConnection.get(ROWS.find((r) => r.kind === 'bare' && r.header === header)!)!;
   return [
     `Bytes allocated per connection (V8's sampling heap profiler, objects already collected included), ` +
       `${MEASURED} connections after ${WARM_UP} of warm-up, 32 at a time`,
@@ -54,7 +38,7 @@ export async function run(): Promise<string[]> {
     `|${'-'.repeat(44)}|------------|----------------------|`,
     ...ROWS.map((row) => {
       const bytes = perConnection.get(row)!;
-      return `| ${row.name.padEnd(42)} | ${bytes.toFixed(0).padStart(10)} | ${`${(bytes / bareWith(row.header)).toFixed(2)}x`.padStart(20)} |`;
+      return `| ${row.name.padEnd(42)} | ${bytes.toFixed(0).padStart(10)} | ${`${(bytes / perConnection.get(bareRowFor(ROWS, row.header))!).toFixed(2)}x`.padStart(20)} |`;
     }),
   ];
 }

@@ -13,27 +13,13 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lineChild, CLIENT_CPU, V2, V8_FLAGS } from './children.ts';
-import type { ServerKind } from './children.ts';
+import { lineChild, bareRowFor, CLIENT_CPU, SERVER_CPU, ROW } from './children.ts';
+import type { ServerRow } from './children.ts';
 
 const WARM_UP = 3000;
 const MEASURED = Number(process.env.BENCH_CONNECTIONS ?? 3000);
 
-interface Row {
-  readonly name: string;
-  readonly kind: ServerKind;
-  readonly logLevel?: string;
-  readonly header: string;
-}
-
-const ROWS: Row[] = [
-  { name: 'bare net.Server, no header', kind: 'bare', header: '' },
-  { name: 'bare net.Server, PROXY v2 bytes', kind: 'bare', header: V2 },
-  { name: "bare + getpeername + a 'close' listener", kind: 'bare-peer-close', header: '' },
-  { name: 'Portico, direct, log level info', kind: 'direct', header: '' },
-  { name: 'Portico, direct, log level warn', kind: 'direct', logLevel: 'warn', header: '' },
-  { name: 'Portico, PROXY v2 from trusted peer, info', kind: 'proxy', header: V2 },
-];
+const ROWS: ServerRow[] = [ROW.bare, ROW.bareV2, ROW.floor, ROW.directInfo, ROW.directWarn, ROW.proxyV2];
 
 /** V8's and the heap's functions, as callgrind_annotate names them: the garbage collector's work. */
 const GARBAGE_COLLECTION =
@@ -41,7 +27,6 @@ const GARBAGE_COLLECTION =
 /** Lines of callgrind_annotate's per-function list that are whole call chains, not one function's own work. */
 const OUTER_FRAMES = /__libc_start_main|\(below main\)|ld-linux|node::Start|NodeMainInstance|SpinEventLoop|:main \[/;
 
-const here = new URL('.', import.meta.url).pathname;
 const installed = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 
 /** The main thread's instructions in a callgrind dump: in all, and in the garbage collector. */
@@ -60,23 +45,10 @@ function instructions(dump: string): { total: number; garbageCollection: number 
   return { total, garbageCollection };
 }
 
-/** Starts bench/cpu-server.ts under callgrind; resolves with the process and its port. */
-function startCounted(row: Row, outFile: string): Promise<{ server: ChildProcessWithoutNullStreams; port: number }> {
-  const server = spawn(
-    'valgrind',
-    ['--tool=callgrind', '--separate-threads=yes', '--smc-check=all-non-file', `--callgrind-out-file=${outFile}`,
-      process.execPath, ...V8_FLAGS, `${here}cpu-server.ts`, row.kind],
-    { env: { ...process.env, PORTICO_LOG_LEVEL: row.logLevel ?? 'info' } },
-  );
-  return new Promise((resolve, reject) => {
-    let text = '';
-    server.stdout.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const nl = text.indexOf('\n');
-      if (nl !== -1) resolve({ server, port: Number(text.slice(0, nl)) });
-    });
-    server.on('exit', (code) => reject(new Error(`valgrind exited (${code}) before the server listened`)));
-  });
+/** bench/cpu-server.ts under callgrind, writing its counts to `outFile`. */
+function startCounted(row: ServerRow, outFile: string) {
+  const valgrind = ['valgrind', '--tool=callgrind', '--separate-threads=yes', '--smc-check=all-non-file', `--callgrind-out-file=${outFile}`];
+  return lineChild('cpu-server.ts', [row.kind], SERVER_CPU, { PORTICO_LOG_LEVEL: row.logLevel ?? 'info' }, valgrind);
 }
 
 export async function run(): Promise<string[]> {
@@ -85,12 +57,13 @@ export async function run(): Promise<string[]> {
   }
   const client = lineChild('cpu-client.ts', [], CLIENT_CPU);
   const dir = mkdtempSync(join(tmpdir(), 'portico-callgrind-'));
-  const counted = new Map<Row, { total: number; garbageCollection: number }>();
+  const counted = new Map<ServerRow, { total: number; garbageCollection: number }>();
   try {
     for (const [index, row] of ROWS.entries()) {
       const outFile = join(dir, `row${index}`);
-      const { server, port } = await startCounted(row, outFile);
+      const server = startCounted(row, outFile);
       try {
+        const port = Number(await server.next());
         const connections = (count: number) => client.ask(`${port} ${count} ${row.header || '-'}`);
         await connections(WARM_UP);
         spawnSync('callgrind_control', ['-z', String(server.pid)]);
@@ -101,17 +74,15 @@ export async function run(): Promise<string[]> {
         counted.set(row, { total: total / MEASURED, garbageCollection: garbageCollection / MEASURED });
       } finally {
         // It writes its last counts as it exits: wait, so that the directory can go.
-        const exited = once(server, 'exit');
-        server.kill();
-        await exited;
+        server.stop();
+        await server.exited;
       }
     }
   } finally {
     client.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  const withoutGc = (row: Row) => counted.get(row)!.total - counted.get(row)!.garbageCollection;
-  const bareWith = (header: string) => withoutGc(ROWS.find((r) => r.kind === 'bare' && r.header === header)!);
+  const withoutGc = (row: ServerRow) => counted.get(row)!.total - counted.get(row)!.garbageCollection;
   const k = (n: number) => `${(n / 1000).toFixed(1)} K`;
   return [
     `Main-thread instructions per connection in user space (valgrind --tool=callgrind), ${MEASURED} connections ` +
@@ -122,7 +93,7 @@ export async function run(): Promise<string[]> {
       const { garbageCollection } = counted.get(row)!;
       return (
         `| ${row.name.padEnd(42)} | ${k(withoutGc(row)).padStart(10)} | ` +
-        `${`${(withoutGc(row) / bareWith(row.header)).toFixed(2)}x`.padStart(20)} | ${k(garbageCollection).padStart(16)} |`
+        `${`${(withoutGc(row) / withoutGc(bareRowFor(ROWS, row.header))).toFixed(2)}x`.padStart(20)} | ${k(garbageCollection).padStart(16)} |`
       );
     }),
   ];
