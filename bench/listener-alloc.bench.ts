@@ -1,7 +1,7 @@
 // Bytes allocated per connection: the Portico listener against a bare net.Server that does nothing,
 // with the same servers and client as listener-cpu.bench.ts. Unlike CPU time on a shared VM, this
 // hardly moves from run to run (V8's sampling heap profiler estimates it; two runs agree within
-// about 2%), so it shows what a change to the listener did even where the CPU rows cannot. It
+// about 3%), so it shows what a change to the listener did even where the CPU rows cannot. It
 // matters for CPU too: allocating costs time (about 0.5 ns a byte on the VM this was built on), and
 // everything allocated is memory the CPU's caches had to make room for.
 import { lineChild, startServer, bareRowFor, CLIENT_CPU, ROW } from './children.ts';
