@@ -51,15 +51,26 @@ test("with pino's default time (epoch milliseconds), each line has the time it w
   const lines = connectionLines(ours.parent);
   const log = connectionLogger(ours.parent, connection);
   const pinoLog = connectionLogger(pinos.parent, connection);
-  // Two lines in one millisecond, then one in the next, and one much later.
-  for (const step of [0, 0, 1, 86_400_000]) {
+  // Two lines in one millisecond, then one in the next, one much later, then milliseconds that
+  // begin with zeros, and the next second.
+  for (const step of [0, 0, 1, 86_400_000, 4, 996]) {
     mock.timers.tick(step);
     lines.open(log, 'info');
     pinoLog.info('connection open');
   }
   assert.deepEqual(ours.lines, pinos.lines);
   assert.equal(ours.formattedByPino(), 0);
-  assert.deepEqual(ours.lines.map(timeOf), [1_765_000_000_000, 1_765_000_000_000, 1_765_000_000_001, 1_765_086_400_001]);
+  assert.deepEqual(ours.lines.map(timeOf), [
+    1_765_000_000_000, 1_765_000_000_000, 1_765_000_000_001, 1_765_086_400_001, 1_765_086_400_005, 1_765_086_401_001,
+  ]);
+  assert.match(ours.lines[4]!, /,"time":1765086400005,/);
+});
+
+test('durations beyond the small integers, fractions and negative numbers come out as pino writes them', () => {
+  for (const durationMs of [2 ** 31 + 5, 2 ** 53 + 2, 1.5, -3, -0, 0]) {
+    const { ours, pinos } = bothWays({}, { durationMs, bytesIn: 2 ** 32, bytesOut: 7, reason: 'closed' }, 'info');
+    assert.deepEqual(ours, pinos, `durationMs ${durationMs}`);
+  }
 });
 
 test('a reason that needs escaping, a number that is not finite, and debug level come out as pino writes them', () => {

@@ -68,3 +68,26 @@ test("a plain connection reads tls none; the logger's level, bindings() and chil
   log.debug('written once the parent is at debug');
   assert.equal(lines.length, 2, 'the level is the parent\'s, as for a child');
 });
+
+test("setBindings, a child with its own level, and loggers of two parents in turn work as pino's children do", () => {
+  const first = testParentLogger({}, { listenerGroup: 'smtp' });
+  const second = testParentLogger({}, { listenerGroup: 'imap' });
+  const viaPino = testParentLogger({}, { listenerGroup: 'smtp' });
+  // Made one after the other from two parents: each keeps its own parent's bindings and level.
+  const ours = connectionLogger(first.parent, info());
+  const other = connectionLogger(second.parent, info({ id: 'other-1' }));
+  const pinos = viaPino.parent.child(connectionLogFields(info()));
+  for (const log of [ours, pinos]) {
+    log.child({ command: 'AUTH' }, { level: 'debug' }).debug('child at debug');
+    log.setBindings({ user: 'ann' });
+    log.info('after setBindings');
+  }
+  other.info('from the other listener');
+  assert.deepEqual(first.lines, viaPino.lines);
+  assert.equal(JSON.parse(first.lines[0]!).command, 'AUTH');
+  assert.equal(JSON.parse(first.lines[1]!).user, 'ann');
+  assert.deepEqual(
+    [JSON.parse(second.lines[0]!).listenerGroup, JSON.parse(second.lines[0]!).conn],
+    ['imap', 'other-1'],
+  );
+});

@@ -15,32 +15,86 @@ export function escapedForJson(text: string): string {
 }
 
 /**
- * The text, flattened by V8 into one piece. Built by concatenation it is a rope of some thirty pieces,
- * and every line written with it copied the rope piece by piece again (callgrind: about 1 K
- * instructions for a connection's two lines). Converting a string to a number makes V8 flatten it
- * first; the comparison keeps the conversion from being optimized away (bindings are never "7").
+ * The text, flattened by V8 into one piece. Built by concatenation it is a rope of some twenty
+ * pieces, and every line written with it copied the rope piece by piece again (callgrind: about 1 K
+ * instructions for a connection's two lines). Searching a string makes V8 flatten it first; the
+ * comparison keeps the search from being optimized away (indexOf never answers -2). Of the ways
+ * tried (Number(text), trim(), a RegExp test, indexOf), indexOf cost the least.
  */
 function flattened(text: string): string {
-  return Number(text) === 7 ? '' : text;
+  return text.indexOf('\u0000') === -2 ? '' : text;
+}
+
+/** The connection a logger made by connectionLogger describes, and its bindings once they are built. */
+const connectionSym = Symbol('portico.connection');
+const builtBindingsSym = Symbol('portico.connectionBindings');
+
+type Internals = Record<symbol, unknown>;
+
+function bindingsText(parentBindings: string, info: ConnectionInfo): string {
+  return flattened(
+    parentBindings +
+      `,"conn":"${escapedForJson(info.id)}","listener":"${escapedForJson(info.listener)}",` +
+      `"client":"${escapedForJson(info.client.address)}:${info.client.port}","peer":"${escapedForJson(info.peer.address)}:${info.peer.port}",` +
+      `"via":"${info.via}","tls":"${escapedForJson(tlsLogText(info.tls))}"`,
+  );
+}
+
+/**
+ * What every connection logger of `parent` inherits from: `parent`, with pino's bindings text as an
+ * accessor that builds the connection's bindings when a line first needs them. Most connections at
+ * log level warn never write a line, and building the text (some twenty pieces, then flattened) was
+ * about 4 K instructions a connection (callgrind, the listener benchmark's server). pino writes the
+ * bindings of a child, and setBindings() replaces them: the setter makes them the logger's own.
+ */
+function connectionPrototype(parent: Logger): Logger {
+  const prototype = Object.create(parent) as Logger;
+  Object.defineProperty(prototype, chindingsSym, {
+    get(this: Internals): string {
+      let text = this[builtBindingsSym] as string | undefined;
+      if (text === undefined) {
+        text = bindingsText((parent as unknown as Internals)[chindingsSym] as string, this[connectionSym] as ConnectionInfo);
+        this[builtBindingsSym] = text;
+      }
+      return text;
+    },
+    set(this: object, text: string) {
+      Object.defineProperty(this, chindingsSym, { value: text, writable: true, enumerable: true, configurable: true });
+    },
+  });
+  return prototype;
+}
+
+/** The prototype of the parent last asked for, then the others': each listener has its own parent. */
+let lastParent: Logger | undefined;
+let lastPrototype: Logger | undefined;
+const prototypes = new WeakMap<Logger, Logger>();
+
+function prototypeFor(parent: Logger): Logger {
+  if (parent === lastParent) return lastPrototype!;
+  let prototype = prototypes.get(parent);
+  if (prototype === undefined) {
+    prototype = connectionPrototype(parent);
+    prototypes.set(parent, prototype);
+  }
+  lastParent = parent;
+  lastPrototype = prototype;
+  return prototype;
 }
 
 /**
  * The connection's logger: the same logger, writing the same lines, as
  * `parent.child(connectionLogFields(info))`, made for a fraction of the cost. pino's child() runs
  * every binding through its serializers, redaction and a JSON.stringify in a try/catch: about
- * 0.8 µs for these six fields, on every connection (and every request whose client a proxy named),
- * where this takes under 0.1 µs (see "Cost per connection" in the listener's README). It builds the
- * bindings' JSON itself and sets it the way child() does, through pino's exported symbols. So the
+ * 0.8 µs for these six fields, on every connection (and every request whose client a proxy named).
+ * This builds the bindings' JSON itself, when the first line is written (see connectionPrototype),
+ * from the parent's bindings as they are then; pino's child() reads them at once, which differs
+ * only for a parent whose setBindings() is called in between (no connection parent's is). So the
  * parent must have no custom bindings formatter, and no serializers or redaction for these six keys:
  * the server's logger has none. connection-logger.test.ts holds it to child()'s output byte for byte.
  */
 export function connectionLogger(parent: Logger, info: ConnectionInfo): Logger {
-  const logger = Object.create(parent) as Logger & Record<symbol, string>;
-  const bindings =
-    (parent as unknown as Record<symbol, string>)[chindingsSym] +
-    `,"conn":"${escapedForJson(info.id)}","listener":"${escapedForJson(info.listener)}",` +
-    `"client":"${escapedForJson(info.client.address)}:${info.client.port}","peer":"${escapedForJson(info.peer.address)}:${info.peer.port}",` +
-    `"via":"${info.via}","tls":"${escapedForJson(tlsLogText(info.tls))}"`;
-  logger[chindingsSym] = flattened(bindings);
+  const logger = Object.create(prototypeFor(parent)) as Logger & Internals;
+  logger[connectionSym] = info;
   return logger;
 }

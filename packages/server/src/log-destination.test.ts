@@ -45,8 +45,12 @@ test('text beyond ASCII is written as UTF-8, each character whole', (t) => {
   const { path, destination } = batchedToFile(t, 1000);
   destination.write('{"msg":"réponse"}\n');
   destination.write('{"client":"€ 😀 \\ud800"}\n');
+  // Three bytes for every UTF-16 unit, the most UTF-8 needs; a lone surrogate becomes U+FFFD.
+  const widest = `${'€'.repeat(300)}\ud800\n`;
+  destination.write(widest);
   destination.flushSync();
-  assert.deepEqual(readFileSync(path), Buffer.from('{"msg":"réponse"}\n{"client":"€ 😀 \\ud800"}\n', 'utf8'));
+  const expected = `{"msg":"réponse"}\n{"client":"€ 😀 \\ud800"}\n${'€'.repeat(300)}\ufffd\n`;
+  assert.deepEqual(readFileSync(path), Buffer.from(expected, 'utf8'));
 });
 
 // A process that writes a line and then ends as given: the line must be in the file.
