@@ -139,12 +139,19 @@ export function parseIPv6Text(buf: Uint8Array, start: number, end: number, group
   return null;
 }
 
+/**
+ * "0." to "255.": an address's first three octets each come with their dot, so that its text is
+ * three concatenations rather than six (every PROXY v2 header has two addresses to write).
+ */
+const OCTET_AND_DOT = Array.from({ length: 256 }, (_, octet) => `${octet}.`);
+const OCTET = Array.from({ length: 256 }, (_, octet) => String(octet));
+
 export function formatIPv4(value: number): string {
-  return `${value >>> 24}.${(value >>> 16) & 0xff}.${(value >>> 8) & 0xff}.${value & 0xff}`;
+  return OCTET_AND_DOT[value >>> 24]! + OCTET_AND_DOT[(value >>> 16) & 0xff]! + OCTET_AND_DOT[(value >>> 8) & 0xff]! + OCTET[value & 0xff]!;
 }
 
 export function formatIPv4Bytes(buf: Uint8Array, offset: number): string {
-  return `${buf[offset]!}.${buf[offset + 1]!}.${buf[offset + 2]!}.${buf[offset + 3]!}`;
+  return OCTET_AND_DOT[buf[offset]!]! + OCTET_AND_DOT[buf[offset + 1]!]! + OCTET_AND_DOT[buf[offset + 2]!]! + OCTET[buf[offset + 3]!]!;
 }
 
 /** RFC 5952 text of eight groups; ::ffff:a.b.c.d becomes a.b.c.d. */

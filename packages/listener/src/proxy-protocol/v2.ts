@@ -45,12 +45,23 @@ function describeFamily(byte: number): string {
   return byte === 0x31 ? 'UNIX stream' : byte === 0x32 ? 'UNIX datagram' : name ?? 'unknown';
 }
 
+/** V2_SIGNATURE at buf[0, 12), as one expression of constants. */
+function wholeSignature(buf: Uint8Array): boolean {
+  return (
+    buf[0] === 0x0d && buf[1] === 0x0a && buf[2] === 0x0d && buf[3] === 0x0a && buf[4] === 0x00 && buf[5] === 0x0d &&
+    buf[6] === 0x0a && buf[7] === 0x51 && buf[8] === 0x55 && buf[9] === 0x49 && buf[10] === 0x54 && buf[11] === 0x0a
+  );
+}
+
 /**
  * Judges the first min(avail, 16) bytes of a v2 header at buf[0]. Returns the total header length once
  * the fixed part is in and valid, 'incomplete' while it can still become valid, or why it cannot.
  */
 export function checkV2Prefix(buf: Uint8Array, avail: number): { state: 'sized'; total: number } | { state: 'incomplete' } | Malformed {
-  const n = avail < 12 ? avail : 12;
+  // Nearly every header arrives whole: its signature is checked in one expression (the loop over
+  // V2_SIGNATURE cost some 700 instructions a connection, callgrind), and the loop finds the
+  // failing byte of a header that is short or wrong.
+  const n = avail >= 12 && wholeSignature(buf) ? 0 : avail < 12 ? avail : 12;
   for (let i = 0; i < n; i++) {
     if (buf[i] !== V2_SIGNATURE[i]) {
       return malformed(
