@@ -45,7 +45,8 @@ export interface ConnectionInfo {
 export function freezeConnectionInfo(info: ConnectionInfo): ConnectionInfo {
   Object.freeze(info.client);
   Object.freeze(info.server);
-  Object.freeze(info.peer);
+  // A direct connection's client is its peer: freezing a frozen object again is not free.
+  if (info.peer !== info.client) Object.freeze(info.peer);
   if (info.tls) Object.freeze(info.tls);
   if (info.proxy) Object.freeze(info.proxy);
   return Object.freeze(info);
