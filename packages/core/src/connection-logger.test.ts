@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectionLogger } from './connection-logger.ts';
 import { testParentLogger } from './test-support.ts';
-import { connectionLogFields, freezeConnectionInfo } from './connection.ts';
+import { connectionLogFields, freezeConnectionInfo, tlsLogText } from './connection.ts';
 import type { ConnectionInfo } from './connection.ts';
 
 function info(overrides: Partial<ConnectionInfo> = {}): ConnectionInfo {
@@ -90,4 +90,20 @@ test("setBindings, a child with its own level, and loggers of two parents in tur
     [JSON.parse(second.lines[0]!).listenerGroup, JSON.parse(second.lines[0]!).conn],
     ['imap', 'other-1'],
   );
+});
+
+test('connections of different listeners, ways in and TLS states, in turn, each log their own bindings', () => {
+  const connections = [
+    info({ via: 'direct', tls: null }),
+    info({ via: 'proxy-v1', tls: null, listener: 'imap' }),
+    info({ via: 'direct', tls: null, id: 'x2' }),
+    info({ via: 'proxy-v2', tls: { terminatedBy: 'server', version: 'TLSv1.2' } }),
+    info({ via: 'proxy-v1', tls: null, listener: 'submission' }),
+  ];
+  for (const connection of [...connections, ...connections]) {
+    const { pinos, ours } = bothWays(connection);
+    assert.deepEqual(ours, pinos);
+    const fields = JSON.parse(ours[0]!);
+    assert.deepEqual([fields.listener, fields.via, fields.tls], [connection.listener, connection.via, tlsLogText(connection.tls)]);
+  }
 });

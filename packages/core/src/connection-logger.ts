@@ -31,12 +31,31 @@ const builtBindingsSym = Symbol('portico.connectionBindings');
 
 type Internals = Record<symbol, unknown>;
 
+/**
+ * The pieces of the bindings that a listener's connections share, for the parent bindings and
+ * listener last seen: fewer pieces to join and escape for each connection (about 0.7 K instructions).
+ */
+let shared = { parentBindings: '', listener: '', beforeId: '', afterId: '' };
+/** The end of the bindings of a connection without TLS, for the `via` last seen. */
+let plainTail = { via: '', text: '' };
+
 function bindingsText(parentBindings: string, info: ConnectionInfo): string {
+  if (parentBindings !== shared.parentBindings || info.listener !== shared.listener) {
+    shared = {
+      parentBindings,
+      listener: info.listener,
+      beforeId: `${parentBindings},"conn":"`,
+      afterId: `","listener":"${escapedForJson(info.listener)}","client":"`,
+    };
+  }
+  let tail: string;
+  if (info.tls !== null) tail = `${info.via}","tls":"${escapedForJson(tlsLogText(info.tls))}"`;
+  else if (info.via === plainTail.via) tail = plainTail.text;
+  else tail = (plainTail = { via: info.via, text: `${info.via}","tls":"none"` }).text;
   return flattened(
-    parentBindings +
-      `,"conn":"${escapedForJson(info.id)}","listener":"${escapedForJson(info.listener)}",` +
-      `"client":"${escapedForJson(info.client.address)}:${info.client.port}","peer":"${escapedForJson(info.peer.address)}:${info.peer.port}",` +
-      `"via":"${info.via}","tls":"${escapedForJson(tlsLogText(info.tls))}"`,
+    shared.beforeId + escapedForJson(info.id) + shared.afterId +
+      `${escapedForJson(info.client.address)}:${info.client.port}","peer":"${escapedForJson(info.peer.address)}:${info.peer.port}","via":"` +
+      tail,
   );
 }
 
