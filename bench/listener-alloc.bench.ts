@@ -4,10 +4,10 @@
 // about 3%), so it shows what a change to the listener did even where the CPU rows cannot. It
 // matters for CPU too: allocating costs time (about 0.5 ns a byte on the VM this was built on), and
 // everything allocated is memory the CPU's caches had to make room for.
-import { lineChild, startServer, bareRowFor, CLIENT_CPU, ROW } from './children.ts';
+import { lineChild, startServer, bareRowFor, CLIENT_CPU, JIT_WARM_UP, ROW } from './children.ts';
 import type { ServerRow } from './children.ts';
 
-const WARM_UP = 5000;
+const WARM_UP = JIT_WARM_UP;
 const MEASURED = Number(process.env.BENCH_CONNECTIONS ?? 20_000);
 
 const ROWS: ServerRow[] = [ROW.bare, ROW.bareV1, ROW.bareV2, ROW.directInfo, ROW.directWarn, ROW.proxyV1, ROW.proxyV2];

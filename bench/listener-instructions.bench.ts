@@ -13,10 +13,10 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lineChild, bareRowFor, CLIENT_CPU, SERVER_CPU, ROW } from './children.ts';
+import { lineChild, bareRowFor, CLIENT_CPU, JIT_WARM_UP, SERVER_CPU, ROW } from './children.ts';
 import type { ServerRow } from './children.ts';
 
-const WARM_UP = 3000;
+const WARM_UP = JIT_WARM_UP;
 const MEASURED = Number(process.env.BENCH_CONNECTIONS ?? 3000);
 
 const ROWS: ServerRow[] = [ROW.bare, ROW.bareV2, ROW.floor, ROW.directInfo, ROW.directWarn, ROW.proxyV2];
