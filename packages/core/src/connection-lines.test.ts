@@ -149,3 +149,27 @@ test("a subscriber to any one channel pino's tracing publishes on (start, end, e
   }
   assert.equal(bothWays().formattedByPino, 0, 'with nobody listening, the lines are built without pino again');
 });
+
+test('a closing that is more than its four fields (getters, other properties) writes those four only, both ways', () => {
+  // As the listener passes it: its setup, whose getters give the figures and whose fields are its own business.
+  class Setup {
+    readonly socket = { secret: 'not for the log' };
+    reason = 'client said QUIT';
+    get durationMs() {
+      return 5;
+    }
+    get bytesIn() {
+      return 28;
+    }
+    get bytesOut() {
+      return 7;
+    }
+  }
+  for (const options of [{}, { mixin: () => ({ mixed: 1 }) }]) {
+    const ours = testParentLogger(options);
+    connectionLines(ours.parent).closed(connectionLogger(ours.parent, connection), 'info', new Setup());
+    const line = JSON.parse(ours.lines[0]!);
+    assert.deepEqual([line.durationMs, line.bytesIn, line.bytesOut, line.reason, line.socket], [5, 28, 7, 'client said QUIT', undefined]);
+    assert.equal(ours.formattedByPino(), Object.keys(options).length, 'the mixin sends the line through pino');
+  }
+});

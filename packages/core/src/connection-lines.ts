@@ -3,7 +3,7 @@ import pino from 'pino';
 import type { Logger } from 'pino';
 import { escapedForJson } from './connection-logger.ts';
 
-/** What the 'connection closed' line reports. */
+/** What the 'connection closed' line reports; read only when the line is written. */
 export interface ConnectionClosing {
   readonly durationMs: number;
   readonly bytesIn: number;
@@ -28,7 +28,10 @@ const THROUGH_PINO: ConnectionLines = {
     if (log.isLevelEnabled(level)) log[level](OPEN);
   },
   closed(log, level, closing) {
-    if (log.isLevelEnabled(level)) log[level](closing, CLOSED);
+    if (!log.isLevelEnabled(level)) return;
+    // Copied: `closing` may be an object with more to it than these four (the listener passes its setup).
+    const { durationMs, bytesIn, bytesOut, reason } = closing;
+    log[level]({ durationMs, bytesIn, bytesOut, reason }, CLOSED);
   },
 };
 

@@ -8,7 +8,7 @@ import {
   freezeConnectionInfo,
   withTls,
 } from '@portico/core';
-import type { AcceptedConnection, ConnectionInfo, ConnectionLines, Endpoint, Verdict } from '@portico/core';
+import type { AcceptedConnection, ConnectionClosing, ConnectionInfo, ConnectionLines, Endpoint, Verdict } from '@portico/core';
 import type { ListenerOptions } from './options.ts';
 import type { ConnectionLimits } from './limits.ts';
 import { readProxyHeader } from './read-proxy-header.ts';
@@ -128,7 +128,7 @@ export function acceptConnection(socket: Socket, context: ListenerContext, bound
  * `log` is set when 'connection open' is logged, so that a 'connection closed' line follows; it is
  * the latest logger (STARTTLS replaces it), and `reason` is what the protocol reported.
  */
-class ConnectionSetup {
+class ConnectionSetup implements ConnectionClosing {
   readonly peerIsTrusted: boolean;
   readonly openedAt = Date.now();
   // Fields private to TypeScript rather than #private: V8 defines and stores #fields through a
@@ -157,16 +157,26 @@ class ConnectionSetup {
     this.entry = context.open.add(socket);
   }
 
+  get durationMs(): number {
+    return Date.now() - this.openedAt;
+  }
+
+  get bytesIn(): number {
+    return this.socket.bytesRead;
+  }
+
+  get bytesOut(): number {
+    return this.socket.bytesWritten;
+  }
+
   closed(): void {
     const { limits } = this.context;
     const socket = this.socket;
     limits.closeSocket();
     this.context.open.remove(this.entry);
     if (this.countedClient !== undefined) limits.closeClient(this.countedClient);
-    if (this.log?.isLevelEnabled(this.lineLevel)) {
-      const closing = { durationMs: Date.now() - this.openedAt, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten, reason: this.reason };
-      this.context.connectionLines.closed(this.log, this.lineLevel, closing);
-    }
+    // The setup is the closing line's ConnectionClosing: its getters are read only if the line is written.
+    if (this.log) this.context.connectionLines.closed(this.log, this.lineLevel, this);
     releaseListeners.call(socket);
     this.headerWait?.socketClosed();
   }
