@@ -114,7 +114,7 @@ export function acceptConnection(socket: Socket, context: ListenerContext, bound
     // One listener for all the bookkeeping rather than one per concern.
     socket.on('close', () => setup.closed());
     if (options.proxy.mode === 'proxy-protocol' && setup.peerIsTrusted) {
-      setup.headerWait = readProxyHeader(socket, context.headerDeadlines, (outcome) => setup.headerRead(outcome));
+      setup.awaitProxyHeader();
     } else {
       setup.describe({ client: peer, via: 'direct' }, undefined);
     }
@@ -138,7 +138,7 @@ class ConnectionSetup implements ConnectionClosing {
   log: Logger | undefined = undefined;
   reason = 'closed';
   /** The PROXY header wait of a trusted peer: told when the socket closes (a no-op once it has ended). */
-  headerWait: HeaderWait | undefined = undefined;
+  private headerWait: HeaderWait | undefined = undefined;
   /** Health checks (PROXY v2 LOCAL) log their open and close lines at debug, everything else at info. */
   private lineLevel: 'info' | 'debug' = 'info';
 
@@ -181,7 +181,12 @@ class ConnectionSetup implements ConnectionClosing {
     this.headerWait?.socketClosed();
   }
 
-  headerRead(outcome: HeaderOutcome): void {
+  /** Reads the trusted peer's PROXY header, then goes on in headerRead. */
+  awaitProxyHeader(): void {
+    this.headerWait = readProxyHeader(this.socket, this.context.headerDeadlines, (outcome) => this.headerRead(outcome));
+  }
+
+  private headerRead(outcome: HeaderOutcome): void {
     try {
       if (outcome.kind !== 'header') {
         refuseForHeader(this.socket, outcome, this.peer, this.context.options);
