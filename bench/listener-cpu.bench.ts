@@ -62,7 +62,8 @@ export async function run(): Promise<string[]> {
   const pairs: Pair[] = [];
   const add = (name: string, measured: Server, bare: Server, header: string, rate?: number) =>
     pairs.push({ name, measured: side(measured, header, rate), bare: side(bare, header, rate), ratios: [] });
-  const connections = (s: Side, count: number) => client.ask(`${s.server.port} ${count} ${s.header || '-'}${s.rate ? ` ${s.rate}` : ''}`);
+  /** `count` connections to the side's server, at its pace unless `rate` says otherwise (0: full speed). */
+  const connections = (s: Side, count: number, rate = s.rate) => client.ask(`${s.server.port} ${count} ${s.header || '-'}${rate ? ` ${rate}` : ''}`);
   try {
     // Each Portico server is started right after its bare partner.
     let bare = await start('bare');
@@ -99,7 +100,7 @@ export async function run(): Promise<string[]> {
     };
     // At full speed whatever the row's pace: how far V8 has optimized depends on how many
     // connections a server has handled, not on how fast they came.
-    for (const p of pairs) for (const s of [p.bare, p.measured]) await client.ask(`${s.server.port} ${JIT_WARM_UP} ${s.header || '-'}`);
+    for (const p of pairs) for (const s of [p.bare, p.measured]) await connections(s, JIT_WARM_UP, 0);
     for (let round = 0; round < ROUNDS; round++) {
       for (const p of pairs) {
         const bareFirst = round % 2 === 0;

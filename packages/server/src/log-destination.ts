@@ -32,6 +32,7 @@ function utf8Bytes(text: string): Buffer {
   const bytes = Buffer.allocUnsafe(text.length * 3);
   return bytes.subarray(0, bytes.write(text));
 }
+
 let exitHookInstalled = false;
 
 /**
