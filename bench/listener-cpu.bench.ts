@@ -98,6 +98,8 @@ export async function run(): Promise<string[]> {
     add(`Portico, direct, info, ${PACED_RATE}/s`, await start('direct'), bare, '', PACED_RATE);
     bare = await start('bare');
     add(`Portico, PROXY v2, info, ${PACED_RATE}/s`, await start('proxy'), bare, V2, PACED_RATE);
+    bare = await start('bare');
+    add(`Portico, PROXY v2, warn, ${PACED_RATE}/s`, await start('proxy', 'warn'), bare, V2, PACED_RATE);
 
     const measure = async (s: Side): Promise<number> => {
       await connections(s, WARM_UP);

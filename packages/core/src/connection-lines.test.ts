@@ -89,6 +89,27 @@ test('below the logger level nothing is written', () => {
   assert.deepEqual(pinos, []);
 });
 
+test("a connection logger's own level, and a parent's level comparison, decide as pino's own methods do", () => {
+  for (const [name, options, own] of [
+    ['the connection at debug under an info parent', {}, 'debug'],
+    ['the connection at warn under an info parent', {}, 'warn'],
+    ['levels compared in descending order', { customLevels: { loud: 10, quiet: 90 }, levelComparison: 'DESC', level: 'info' }, undefined],
+  ] as const) {
+    for (const level of ['info', 'debug'] as const) {
+      const ours = testParentLogger(options);
+      const log = connectionLogger(ours.parent, connection);
+      if (own) log.level = own;
+      connectionLines(ours.parent).open(log, level);
+      const pinos = testParentLogger(options);
+      const pinoLog = connectionLogger(pinos.parent, connection);
+      if (own) pinoLog.level = own;
+      pinoLog[level]('connection open');
+      assert.deepEqual(ours.lines, pinos.lines, `${name}, ${level}`);
+      assert.equal(ours.formattedByPino(), 0, `${name}, ${level}`);
+    }
+  }
+});
+
 test('where pino would write something else, the lines go through pino', () => {
   const cases: [string, LoggerOptions, (line: Record<string, unknown>) => void][] = [
     ['a mixin', { mixin: () => ({ node: 'mx1' }) }, (line) => assert.equal(line.node, 'mx1')],
