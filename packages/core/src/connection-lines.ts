@@ -2,6 +2,7 @@ import { tracingChannel } from 'node:diagnostics_channel';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { escapedForJson } from './connection-logger.ts';
+import type { Internals } from './connection-logger.ts';
 
 /** What the 'connection closed' line reports; read only when the line is written. */
 export interface ConnectionClosing {
@@ -35,7 +36,6 @@ const THROUGH_PINO: ConnectionLines = {
   },
 };
 
-type Internals = Record<symbol, unknown>;
 const {
   lsCacheSym, timeSym, chindingsSym, streamSym, endSym, hooksSym, formattersSym, serializersSym, stringifiersSym,
   mixinSym, messageKeySym, nestedKeySym, needsMetadataGsym, wildcardFirstSym,

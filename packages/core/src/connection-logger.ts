@@ -29,7 +29,8 @@ function flattened(text: string): string {
 const connectionSym = Symbol('portico.connection');
 const builtBindingsSym = Symbol('portico.connectionBindings');
 
-type Internals = Record<symbol, unknown>;
+/** A pino logger seen as what it is underneath: its state kept under pino's symbols. */
+export type Internals = Record<symbol, unknown>;
 
 /**
  * The pieces of the bindings that a listener's connections share, for the parent bindings and
