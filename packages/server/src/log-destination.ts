@@ -17,8 +17,14 @@ interface ByteStream {
   write(bytes: Buffer): boolean;
 }
 
-/** Lines reach the operator within 25 ms; a busy server writes about 16 KB at a time. */
-export const DEFAULT_BATCH: BatchOptions = { maxDelayMs: 25, maxChars: 16 * 1024 };
+/**
+ * Lines reach the operator within 200 ms; a busy server writes up to 256 K characters at a time.
+ * Each batch written costs more than its bytes (Node's timers, the conversion, sonic-boom and the
+ * system call, mostly on code that went cold since the last batch): with 25 ms and 16 K, as it was,
+ * a server taking a steady 3000 connections a second spent 0.06-0.09x of a bare server's CPU per
+ * connection more than with these (bench/listener-cpu.bench.ts, paced rows).
+ */
+export const DEFAULT_BATCH: BatchOptions = { maxDelayMs: 200, maxChars: 256 * 1024 };
 
 const destinations = new Set<BatchedDestination>();
 

@@ -6,7 +6,7 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
  * The log destination the environment asks for: stdout, lines written in batches at most
- * PORTICO_LOG_FLUSH_MS (default 25) after they are made; 0 writes every line at once.
+ * PORTICO_LOG_FLUSH_MS (default 200) after they are made; 0 writes every line at once.
  */
 export function stdoutDestination(env: NodeJS.ProcessEnv = process.env): pino.DestinationStream {
   const text = env.PORTICO_LOG_FLUSH_MS;
