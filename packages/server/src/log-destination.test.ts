@@ -2,7 +2,7 @@ import { test, mock } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import fs, { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { batchedDestination } from './log-destination.ts';
@@ -39,6 +39,25 @@ test('lines reaching maxChars are written at once, without waiting', (t) => {
   assert.equal(written(path), '');
   destination.write('abcdefghij\n');
   assert.equal(written(path), '0123456789\nabcdefghij\n');
+});
+
+test('a batch larger than writeChars goes out in several writes, every line whole and in order', (t) => {
+  t.after(() => mock.timers.reset());
+  mock.timers.enable({ apis: ['setTimeout'] });
+  const path = logFile();
+  const destination = batchedDestination(path, { maxDelayMs: 25, maxChars: 1000, writeChars: 30 });
+  const lines = Array.from({ length: 12 }, (_, i) => `{"msg":"line ${i}"}\n`);
+  const writes: number[] = [];
+  const { writeSync } = fs;
+  const spy = mock.method(fs, 'writeSync', function (this: unknown, ...args: Parameters<typeof writeSync>) {
+    writes.push((args[1] as unknown as Buffer).length);
+    return writeSync.apply(this, args);
+  });
+  t.after(() => spy.mock.restore());
+  for (const line of lines) destination.write(line);
+  mock.timers.tick(25);
+  assert.equal(written(path), lines.join(''));
+  assert.deepEqual(writes, [34, 34, 34, 34, 34, 36], 'two lines to a write (17 bytes each, the last two 18)');
 });
 
 test('text beyond ASCII is written as UTF-8, each character whole', (t) => {
