@@ -21,7 +21,7 @@
 // - at a steady pace, a pair's measurement is cut into blocks of connections, its two servers taking
 //   turns block by block: the VM's own pace drifts from second to second, and measured one whole
 //   measurement after the other, the control's rounds ranged 0.73-1.12x and the Portico rows'
-//   0.75-2.13x; in blocks, 0.88-1.12x and 1.15-1.38x. (Measured at the same time, connections
+//   0.75-2.13x; in blocks, about 0.9-1.1x and 1.15-1.38x. (Measured at the same time, connections
 //   alternating between the two servers, each warms the caches for the other: the Portico rows then
 //   read about 0.1x lower, which is why that was not kept.) Each block asks both servers for their
 //   CPU time twice; that costs each the same few tens of µs, under 0.5% of a block.
