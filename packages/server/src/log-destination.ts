@@ -48,6 +48,19 @@ function utf8Bytes(text: string): Buffer {
   return bytes.subarray(0, bytes.write(text));
 }
 
+/** The lines, in order, as writes of whole lines of at least `pieceChars` characters (the last one may be less). */
+function writeInPieces(stream: ByteStream, lines: string[], pieceChars: number): void {
+  let first = 0;
+  let chars = 0;
+  for (let i = 0; i < lines.length; i++) {
+    chars += lines[i]!.length;
+    if (chars < pieceChars && i < lines.length - 1) continue;
+    stream.write(utf8Bytes(i === first ? lines[i]! : lines.slice(first, i + 1).join('')));
+    first = i + 1;
+    chars = 0;
+  }
+}
+
 let exitHookInstalled = false;
 
 /**
@@ -86,15 +99,7 @@ export function batchedDestination(dest: number | string = 1, batch: BatchOption
       const gathered = lines;
       lines = [];
       chars = 0;
-      let first = 0;
-      let size = 0;
-      for (let i = 0; i < gathered.length; i++) {
-        size += gathered[i]!.length;
-        if (size < writeChars && i < gathered.length - 1) continue;
-        stream.write(utf8Bytes(i === first ? gathered[i]! : gathered.slice(first, i + 1).join('')));
-        first = i + 1;
-        size = 0;
-      }
+      writeInPieces(stream, gathered, writeChars);
     },
   };
   destinations.add(destination);
